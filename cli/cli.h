@@ -1,0 +1,40 @@
+/* cli.h — the hpcbuild command line: one handler per top-level command.
+ *
+ * Each handler gets argv with argv[0] being the command's name and returns
+ * the process exit status: 0 success, 1 a negative answer or runtime failure,
+ * 2 invalid input or usage.  Only the CLI prints; cli_fail prints
+ * "hpcbuild: <msg>" to stderr.
+ */
+#ifndef HPCBUILD_CLI_H
+#define HPCBUILD_CLI_H
+
+#include <stdbool.h>
+#include <stdio.h>
+
+#include "hpcbuild/error.h"
+
+enum { CLI_OK = 0, CLI_FAILED = 1, CLI_USAGE = 2 };
+
+typedef struct cli_command {
+    const char *name;
+    const char *summary;   /* one line for `hpcbuild --help` */
+    int (*run)(int argc, char **argv);
+} cli_command;
+
+int cmd_version(int argc, char **argv);
+int cmd_spec(int argc, char **argv);
+int cmd_matchspec(int argc, char **argv);
+int cmd_requirement(int argc, char **argv);
+int cmd_marker(int argc, char **argv);
+int cmd_depurl(int argc, char **argv);
+
+/* Prints "hpcbuild: <formatted>" on stderr and returns `status`. */
+int cli_fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Prints err->msg and returns 2 for invalid input, 1 otherwise. */
+int cli_fail_error(const hb_error *err);
+/* True when argv[i] is -h or --help. */
+bool cli_is_help(const char *arg);
+/* Reads all of stdin into lines (the caller frees each and the array). */
+char **cli_read_lines(FILE *in, size_t *n);
+
+#endif

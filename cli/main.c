@@ -1,0 +1,91 @@
+/* hpcbuild — entry point: dispatches to the command handlers in cli/. */
+#include "cli.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hpcbuild/alloc.h"
+
+static const cli_command commands[] = {
+    {"version", "sort or compare versions (PEP 440 or conda)", cmd_version},
+    {"spec", "test versions against a specifier set or conda VersionSpec", cmd_spec},
+    {"matchspec", "parse a conda MatchSpec into its canonical form", cmd_matchspec},
+    {"requirement", "parse a PEP 508 requirement into its normalized form", cmd_requirement},
+    {"marker", "evaluate a PEP 508 environment marker", cmd_marker},
+    {"depurl", "parse a PEP 725 DepURL into its normalized dep: form", cmd_depurl},
+};
+
+int cli_fail(int status, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("hpcbuild: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    return status;
+}
+
+int cli_fail_error(const hb_error *err)
+{
+    return cli_fail(err->code == HB_EINVAL ? CLI_USAGE : CLI_FAILED, "%s", err->msg);
+}
+
+bool cli_is_help(const char *arg)
+{
+    return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0;
+}
+
+char **cli_read_lines(FILE *in, size_t *n)
+{
+    char **lines = NULL;
+    size_t count = 0, cap = 0;
+    char *line = NULL;
+    size_t linecap = 0;
+    ssize_t len;
+    while ((len = getline(&line, &linecap, in)) >= 0) {
+        while (len && (line[len - 1] == '\n' || line[len - 1] == '\r'))
+            line[--len] = '\0';
+        if (count == cap) {
+            cap = cap ? cap * 2 : 64;
+            lines = hb_reallocarray(lines, cap, sizeof *lines);
+        }
+        lines[count++] = hb_strndup(line, (size_t)len);
+    }
+    free(line);
+    *n = count;
+    return lines;
+}
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: hpcbuild COMMAND [ARGS...]\n\n"
+                 "hpcbuild builds and installs Python packages for HPC sites: one solve over\n"
+                 "conda channels, wheel indices and the site's own MPI/BLAS/CUDA.\n\n"
+                 "commands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        fprintf(out, "  %-12s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\n`hpcbuild COMMAND --help` describes each command.\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_USAGE;
+    }
+    if (cli_is_help(argv[1])) {
+        usage(stdout);
+        return CLI_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("hpcbuild %s\n", HPCBUILD_VERSION);
+        return CLI_OK;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    usage(stderr);
+    return cli_fail(CLI_USAGE, "unknown command '%s'", argv[1]);
+}

@@ -1,0 +1,8 @@
+/* Test-driver commands of the pep508 area (stub until the area lands). */
+#include "driver.h"
+
+int driver_pep508(const char *cmd, const driver_args *args, strbuf *out)
+{
+    (void)cmd; (void)args; (void)out;
+    return 0;
+}

@@ -1,0 +1,108 @@
+"""Shared helpers for hpcbuild's Python test scripts (run with /usr/bin/python3).
+
+Driver: talks to hpcbuild-testdriver (tests/driver/driver.h) in batches.
+Tally: counts cases and prints the closing line 'N passed, N failed'.
+"""
+import json
+import os
+import subprocess
+import sys
+
+SHARED = os.environ.get("HPCBUILD_SHARED") or os.path.join(
+    os.path.dirname(__file__), "..", "..", "..", "shared")
+SOURCE = os.environ.get("HPCBUILD_SOURCE") or os.path.join(os.path.dirname(__file__), "..", "..")
+HPCBUILD = os.environ.get("HPCBUILD", "hpcbuild")
+TESTDRIVER = os.environ.get("HPCBUILD_TESTDRIVER", "hpcbuild-testdriver")
+
+
+def testdata(*parts):
+    return os.path.join(SHARED, "testdata", *parts)
+
+
+def load_json(*parts):
+    with open(testdata(*parts), encoding="utf-8") as f:
+        return json.load(f)
+
+
+def _escape(s):
+    out = []
+    for ch in s:
+        o = ord(ch)
+        if ch == "\\":
+            out.append("\\\\")
+        elif ch == "\t":
+            out.append("\\t")
+        elif ch == "\n":
+            out.append("\\n")
+        elif ch == "\r":
+            out.append("\\r")
+        elif o < 0x20 or o == 0x7F:
+            out.append("\\x%02x" % o)
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def _unescape(s):
+    out, i = [], 0
+    while i < len(s):
+        c = s[i]
+        if c == "\\" and i + 1 < len(s):
+            n = s[i + 1]
+            if n == "x" and i + 3 < len(s) + 0:
+                out.append(chr(int(s[i + 2:i + 4], 16)))
+                i += 4
+                continue
+            out.append({"t": "\t", "n": "\n", "r": "\r"}.get(n, n))
+            i += 2
+            continue
+        out.append(c)
+        i += 1
+    return "".join(out)
+
+
+def drive(requests):
+    """Runs a batch of requests (each a list of strings, command first) through
+    the test driver; returns one list of response fields per request."""
+    text = "".join("\t".join(_escape(f) for f in req) + "\n" for req in requests)
+    proc = subprocess.run([TESTDRIVER], input=text.encode("utf-8", "surrogateescape"),
+                          stdout=subprocess.PIPE, check=True)
+    lines = proc.stdout.decode("utf-8", "surrogateescape").split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    if len(lines) != len(requests):
+        raise RuntimeError("driver answered %d lines for %d requests" % (len(lines), len(requests)))
+    return [[_unescape(f) for f in line.split("\t")] for line in lines]
+
+
+def run_cli(*args, stdin=None):
+    """Runs the hpcbuild command; returns (exit status, stdout, stderr)."""
+    proc = subprocess.run([HPCBUILD, *args], input=stdin, capture_output=True, text=True)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+class Tally:
+    """Counts cases per group; prints failures (the first few per group) and a summary."""
+
+    def __init__(self, max_report=15):
+        self.passed = 0
+        self.failed = 0
+        self.groups = {}
+        self.max_report = max_report
+
+    def check(self, group, ok, detail=""):
+        g = self.groups.setdefault(group, [0, 0])
+        if ok:
+            self.passed += 1
+            g[0] += 1
+        else:
+            self.failed += 1
+            g[1] += 1
+            if g[1] <= self.max_report:
+                print("FAIL [%s] %s" % (group, detail))
+
+    def finish(self):
+        for name, (p, f) in sorted(self.groups.items()):
+            print("  %-50s %6d passed, %d failed" % (name, p, f))
+        print("%d passed, %d failed" % (self.passed, self.failed))
+        sys.exit(1 if self.failed or not self.passed else 0)
