@@ -29,7 +29,8 @@ typedef struct hb_error {
 /* Sets err (if non-NULL) and returns -1, so `return hb_error_set(...)` works. */
 int hb_error_set(hb_error *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-int hb_error_vset(hb_error *err, int code, const char *fmt, va_list ap);
+int hb_error_vset(hb_error *err, int code, const char *fmt, va_list ap)
+    __attribute__((format(printf, 3, 0)));
 
 /* Prefixes an existing message: "context: old message". */
 int hb_error_prefix(hb_error *err, const char *fmt, ...)

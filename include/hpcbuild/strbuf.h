@@ -25,7 +25,8 @@ void strbuf_puts(strbuf *sb, const char *s);
 void strbuf_putc(strbuf *sb, char c);
 void strbuf_printf(strbuf *sb, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-void strbuf_vprintf(strbuf *sb, const char *fmt, va_list ap);
+void strbuf_vprintf(strbuf *sb, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 void strbuf_truncate(strbuf *sb, size_t len);
 /* Returns sb's contents ("" when empty), never NULL. */
 const char *strbuf_str(const strbuf *sb);
