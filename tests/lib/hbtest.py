@@ -49,7 +49,7 @@ def _unescape(s):
         c = s[i]
         if c == "\\" and i + 1 < len(s):
             n = s[i + 1]
-            if n == "x" and i + 3 < len(s) + 0:
+            if n == "x" and i + 3 < len(s):
                 out.append(chr(int(s[i + 2:i + 4], 16)))
                 i += 4
                 continue
@@ -61,12 +61,27 @@ def _unescape(s):
     return "".join(out)
 
 
+SANITIZER_MARKS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
+
+
+def check_sanitizers(stderr, what):
+    """Raises when a sanitizer reported anything: such a report fails the test
+    even when the exit status looks right."""
+    for mark in SANITIZER_MARKS:
+        if mark in stderr:
+            raise AssertionError("%s: sanitizer report:\n%s" % (what, stderr))
+
+
 def drive(requests):
     """Runs a batch of requests (each a list of strings, command first) through
     the test driver; returns one list of response fields per request."""
     text = "".join("\t".join(_escape(f) for f in req) + "\n" for req in requests)
     proc = subprocess.run([TESTDRIVER], input=text.encode("utf-8", "surrogateescape"),
-                          stdout=subprocess.PIPE, check=True)
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    check_sanitizers(proc.stderr.decode("utf-8", "replace"), "test driver")
+    if proc.returncode != 0:
+        raise RuntimeError("test driver exited with %d:\n%s" % (
+            proc.returncode, proc.stderr.decode("utf-8", "replace")))
     lines = proc.stdout.decode("utf-8", "surrogateescape").split("\n")
     if lines and lines[-1] == "":
         lines.pop()
@@ -78,6 +93,7 @@ def drive(requests):
 def run_cli(*args, stdin=None):
     """Runs the hpcbuild command; returns (exit status, stdout, stderr)."""
     proc = subprocess.run([HPCBUILD, *args], input=stdin, capture_output=True, text=True)
+    check_sanitizers(proc.stderr, "hpcbuild " + " ".join(args))
     return proc.returncode, proc.stdout, proc.stderr
 
 
