@@ -1,8 +1,131 @@
-/* hpcbuild depurl — stub until its area lands. */
+/* hpcbuild depurl parse [--json] DEPURL: a PEP 725 external dependency
+ * specifier (DepURL, optionally "; marker") in its normalized form. */
 #include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "hpcbuild/depurl.h"
+
+static const char depurl_help[] =
+    "usage: hpcbuild depurl parse [--json] DEPURL\n\n"
+    "Parses a PEP 725 DepURL, dep:TYPE[/NAMESPACE]/NAME[@VERSION][?QUALIFIERS][#SUBPATH],\n"
+    "optionally followed by '; MARKER', and prints its normalized form: lowercase\n"
+    "type, PURL percent-encoding, sorted qualifiers, the version as a normalized PEP 440\n"
+    "specifier set (a bare version V means ==V; only >=, >, <, <=, == are allowed).\n"
+    "The old spellings pkg:X and virtual:X are read as dep:X and dep:virtual/X, and\n"
+    "dep:virtual/compiler/cpp as .../cxx, each with a warning on stderr.\n"
+    "--json prints the parts as a JSON object instead.\n\n"
+    "Example: hpcbuild depurl parse 'virtual:interface/lapack'   ->  dep:virtual/interface/lapack\n"
+    "         hpcbuild depurl parse 'dep:pypi/NumPy@>= 2.0'      ->  dep:pypi/numpy@>=2.0\n";
+
+static void json_string(const char *s)
+{
+    if (!s) {
+        fputs("null", stdout);
+        return;
+    }
+    putchar('"');
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\')
+            printf("\\%c", c);
+        else if (c == '\n')
+            fputs("\\n", stdout);
+        else if (c == '\t')
+            fputs("\\t", stdout);
+        else if (c < 0x20 || c == 0x7f)
+            printf("\\u%04x", c);
+        else
+            putchar(c);
+    }
+    putchar('"');
+}
+
+static void print_json(const depurl *d)
+{
+    strbuf s = STRBUF_INIT;
+    depurl_format(d, &s);
+    fputs("{\"depurl\": ", stdout);
+    json_string(strbuf_str(&s));
+    strbuf_truncate(&s, 0);
+    depurl_format_spec(d, &s);
+    fputs(", \"specifier\": ", stdout);
+    json_string(strbuf_str(&s));
+    fputs(", \"type\": ", stdout);
+    json_string(d->type);
+    fputs(", \"namespace\": ", stdout);
+    json_string(d->ns);
+    fputs(", \"name\": ", stdout);
+    json_string(d->name);
+    fputs(", \"version\": ", stdout);
+    json_string(d->version);
+    printf(", \"version_literal\": %s, \"qualifiers\": {", d->version_is_literal ? "true" : "false");
+    for (size_t i = 0; i < d->nqualifiers; i++) {
+        if (i)
+            fputs(", ", stdout);
+        json_string(d->qualifiers[i].key);
+        fputs(": ", stdout);
+        json_string(d->qualifiers[i].value);
+    }
+    fputs("}, \"subpath\": ", stdout);
+    json_string(d->subpath);
+    fputs(", \"marker\": ", stdout);
+    json_string(d->marker);
+    fputs("}\n", stdout);
+    strbuf_free(&s);
+}
 
 int cmd_depurl(int argc, char **argv)
 {
-    (void)argc; (void)argv;
-    return cli_fail(CLI_FAILED, "'depurl' is not implemented yet");
+    if (argc < 2 || cli_is_help(argv[1])) {
+        fputs(depurl_help, argc < 2 ? stderr : stdout);
+        return argc < 2 ? CLI_USAGE : CLI_OK;
+    }
+    if (strcmp(argv[1], "parse") != 0)
+        return cli_fail(CLI_USAGE, "unknown subcommand 'depurl %s': expected parse", argv[1]);
+    bool json = false, only_pos = false;
+    const char *input = NULL;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i];
+        if (!only_pos && strcmp(a, "--") == 0) {
+            only_pos = true;
+        } else if (!only_pos && strcmp(a, "--json") == 0) {
+            json = true;
+        } else if (!only_pos && cli_is_help(a)) {
+            fputs(depurl_help, stdout);
+            return CLI_OK;
+        } else if (!only_pos && a[0] == '-' && a[1] == '-') {
+            return cli_fail(CLI_USAGE, "unknown option '%s'", a);
+        } else if (input) {
+            return cli_fail(CLI_USAGE, "depurl parse takes one DEPURL (quote it if it has a marker)");
+        } else {
+            input = a;
+        }
+    }
+    if (!input)
+        return cli_fail(CLI_USAGE, "depurl parse needs a DEPURL, e.g. dep:generic/openssl");
+    depurl d;
+    hb_error err;
+    strbuf warnings = STRBUF_INIT;
+    int rc = depurl_parse_spec(&d, input, strlen(input), &warnings, &err);
+    const char *w = strbuf_str(&warnings);
+    while (*w) {
+        const char *nl = strchr(w, '\n');
+        fprintf(stderr, "hpcbuild: warning: %.*s\n", (int)(nl - w), w);
+        w = nl + 1;
+    }
+    strbuf_free(&warnings);
+    if (rc != 0)
+        return cli_fail_error(&err);
+    if (json) {
+        print_json(&d);
+    } else {
+        strbuf s = STRBUF_INIT;
+        depurl_format_spec(&d, &s);
+        puts(strbuf_str(&s));
+        strbuf_free(&s);
+    }
+    depurl_free(&d);
+    return CLI_OK;
 }

@@ -336,14 +336,14 @@ static int parse_version(const ctx *c, depurl *d, size_t a, size_t b)
         }
         if (status == 0)
             strbuf_append(&spec, v, len);
-    } else {
+    } else if (!memchr(v, ',', len)) {
         strbuf_puts(&spec, "==");
         strbuf_append(&spec, v, len);
     }
     if (status == 0) {
         pep440_specset set;
-        hb_error perr;
-        if (pep440_specset_parse(&set, spec.buf, spec.len, &perr) == 0) {
+        hb_error perr = {HB_EINVAL, "not a single version"};
+        if (spec.len && pep440_specset_parse(&set, spec.buf, spec.len, &perr) == 0) {
             strbuf norm = STRBUF_INIT;
             pep440_specset_format(&set, &norm);
             pep440_specset_free(&set);
