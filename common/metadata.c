@@ -136,15 +136,24 @@ static bool header_line(const line *l)
 
 /* --- building --- */
 
+/* Makes room for element n of an array whose capacity is always the next
+ * power of two: reallocates only when n is 0 or a power of two. */
+static void *grow(void *p, size_t n, size_t size)
+{
+    if (n == 0 || (n & (n - 1)) == 0)
+        return hb_reallocarray(p, n ? 2 * n : 1, size);
+    return p;
+}
+
 static void add_defect(metadata *md, enum metadata_defect_kind kind, size_t lineno)
 {
-    md->defects = hb_reallocarray(md->defects, md->ndefects + 1, sizeof *md->defects);
+    md->defects = grow(md->defects, md->ndefects, sizeof *md->defects);
     md->defects[md->ndefects++] = (metadata_defect){kind, lineno};
 }
 
 static void push_field(metadata *md, char *name, char *value, size_t value_len)
 {
-    md->fields = hb_reallocarray(md->fields, md->nfields + 1, sizeof *md->fields);
+    md->fields = grow(md->fields, md->nfields, sizeof *md->fields);
     md->fields[md->nfields++] = (metadata_field){name, value, value_len};
 }
 
@@ -414,7 +423,7 @@ int metadata_write(const metadata *md, strbuf *out, hb_error *err)
 
 static void list_add(metadata_list *l, const char *s)
 {
-    l->v = hb_reallocarray(l->v, l->n + 1, sizeof *l->v);
+    l->v = grow(l->v, l->n, sizeof *l->v);
     l->v[l->n++] = s;
 }
 

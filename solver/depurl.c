@@ -250,7 +250,9 @@ static int parse_qualifiers(const ctx *c, depurl *d, size_t a, size_t b)
             free(key);
             free(value);
         } else {
-            d->qualifiers = hb_reallocarray(d->qualifiers, d->nqualifiers + 1, sizeof *d->qualifiers);
+            if (d->nqualifiers == 0 || (d->nqualifiers & (d->nqualifiers - 1)) == 0)
+                d->qualifiers = hb_reallocarray(d->qualifiers, d->nqualifiers ? 2 * d->nqualifiers : 1,
+                                                sizeof *d->qualifiers);
             d->qualifiers[d->nqualifiers++] = (depurl_qualifier){key, value};
         }
         a = e + 1;
