@@ -282,6 +282,90 @@ def check_writer(tally):
                     "%r -> %r" % (f, resp))
 
 
+SINGLE = [("Metadata-Version", "metadata_version"), ("Name", "name"), ("Version", "version"),
+          ("Summary", "summary"), ("Requires-Python", "requires_python"),
+          ("Description-Content-Type", "description_content_type"), ("License", "license"),
+          ("License-Expression", "license_expression"), ("Description", "description")]
+MULTI = [("Requires-Dist", "requires_dist"), ("Provides-Extra", "provides_extra"), ("Dynamic", "dynamic"),
+         ("Requires-External", "requires_external"), ("Requires-External-Dep", "requires_external_dep"),
+         ("Provides-External-Extra", "provides_external_extra"), ("Provides-Dist", "provides_dist"),
+         ("Obsoletes-Dist", "obsoletes_dist"), ("License-File", "license_file"), ("Import-Name", "import_name"),
+         ("Import-Namespace", "import_namespace"), ("Classifier", "classifier"), ("Project-URL", "project_url")]
+KNOWN_MV = {(1, 0), (1, 1), (1, 2)} | {(2, m) for m in range(7)}
+
+
+def core_expected(text):
+    """The typed view by the rules of docs/metadata.md, from compat32's parse:
+    ("error", fragment) or ("ok", sorted pairs, number of warnings)."""
+    msg = email.parser.Parser(policy=email.policy.compat32).parsestr(text)
+    for field, _ in SINGLE:
+        n = len(msg.get_all(field) or [])
+        if n > 1:
+            return ("error", "field '%s' appears %d times" % (field, n))
+    for field in ("Metadata-Version", "Name", "Version"):
+        if msg.get(field) is None:
+            return ("error", "required field '%s' is missing" % field)
+    mv = msg["Metadata-Version"].strip(" \t")
+    parts = mv.split(".")
+    if len(parts) != 2 or not all(p and all(c in "0123456789" for c in p) for p in parts):
+        return ("error", "expected MAJOR.MINOR")
+    major, minor = int(parts[0]), int(parts[1])
+    if major > 2:
+        return ("error", "major version %d is newer" % major)
+    warnings = 0 if (major, minor) in KNOWN_MV else 1
+    for d in msg.get_all("Dynamic") or []:
+        if d.lower() in ("name", "version", "metadata-version"):
+            return ("error", "Dynamic may not list '%s'" % d)
+    pairs = [("parsed_version", "%d.%d" % (major, minor))]
+    for field, key in SINGLE:
+        if msg.get(field) is not None:
+            pairs.append((key, msg[field]))
+    body = msg.get_payload()
+    if body:
+        if msg.get("Description") is not None:
+            warnings += 1
+            pairs.remove(("description", msg["Description"]))
+        pairs.append(("description", body))
+    for field, key in MULTI:
+        pairs += [(key, v) for v in msg.get_all(field) or []]
+    return ("ok", sorted(pairs), warnings)
+
+
+def rand_core_message():
+    fields = []
+    mv = rng.choice(["2.1", "2.4", "2.6", "1.0", "1.2", "2.0", "2.7", "2.10", "1.3", "3.0", " 2.2 ", "2", "x.y",
+                     "2.1.1", "\u0662.1"])
+    for field in ("Metadata-Version", "Name", "Version"):
+        if rng.random() < 0.95:
+            fields.append((field, mv if field == "Metadata-Version" else rand_text("abc.-_0123", 1, 8)))
+    for _ in range(rng.randint(0, 10)):
+        field = rng.choice(SINGLE + MULTI)[0]
+        if rng.random() < 0.5 and field in [f for f, _ in SINGLE]:
+            continue   # single-use fields repeat less often
+        value = rng.choice(["Name", "version", "Requires-Dist", "x>=1; extra == 'a'", "MIT", "dep:cran/nat",
+                            rand_text("abc ;=<>", 0, 10)])
+        fields.append((field, value))
+    rng.shuffle(fields)
+    text = "".join("%s: %s\n" % (rng.choice([f, f.lower(), f.upper()]), v) for f, v in fields)
+    if rng.random() < 0.5:
+        text += "\n" + rand_text("desc \n" + UNI, 0, 20)
+    return text
+
+
+def check_core(tally):
+    texts = [rand_core_message() for _ in range(3000)]
+    for text, resp in zip(texts, drive([["metadata.core", t] for t in texts])):
+        exp = core_expected(text)
+        if exp[0] == "error":
+            ok = resp[0] == "error" and exp[1] in resp[1]
+        else:
+            pairs = list(zip(resp[1::2], resp[2::2])) if resp[0] == "ok" else None
+            got_w = sum(1 for k, _ in pairs or [] if k == "warning")
+            got = sorted(p for p in pairs or [] if p[0] != "warning")
+            ok = pairs is not None and got == exp[1] and got_w == exp[2]
+        tally.check("core view: fields and rules (random)", ok, "%r\n  expected %r\n  got %r" % (text, exp, resp))
+
+
 def main():
     tally = Tally()
     check_parse(tally, fixed_cases(), "parse: hand-written edge cases")
@@ -305,6 +389,7 @@ def main():
         tally.check("parse: invalid UTF-8 is an error", resp[0] == "error" and "UTF-8" in resp[1],
                     "%r -> %r" % (b, resp))
     check_writer(tally)
+    check_core(tally)
     tally.finish()
 
 
