@@ -108,7 +108,10 @@ int cmd_depurl(int argc, char **argv)
     depurl d;
     hb_error err;
     strbuf warnings = STRBUF_INIT;
-    int rc = depurl_parse_spec(&d, input, strlen(input), &warnings, &err);
+    if (depurl_parse_spec(&d, input, strlen(input), &warnings, &err) != 0) {
+        strbuf_free(&warnings);   /* invalid input: the error line alone */
+        return cli_fail_error(&err);
+    }
     const char *w = strbuf_str(&warnings);
     while (*w) {
         const char *nl = strchr(w, '\n');
@@ -116,8 +119,6 @@ int cmd_depurl(int argc, char **argv)
         w = nl + 1;
     }
     strbuf_free(&warnings);
-    if (rc != 0)
-        return cli_fail_error(&err);
     if (json) {
         print_json(&d);
     } else {

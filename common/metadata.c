@@ -535,8 +535,14 @@ int metadata_core_view(const metadata *md, metadata_core *core, strbuf *warnings
         }
     }
     if (parse_metadata_version(core->metadata_version, &core->version_major, &core->version_minor) != 0) {
-        hb_error_set(err, HB_EINVAL, "invalid Metadata-Version '%s': expected MAJOR.MINOR such as 2.4",
-                     core->metadata_version);
+        char shown[64];
+        size_t k = 0;
+        for (const char *p = core->metadata_version; *p && k + 4 < sizeof shown; p++)
+            shown[k++] = (unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p;
+        if (core->metadata_version[k] && k + 4 >= sizeof shown)
+            memcpy(shown + k, "...", 3), k += 3;
+        shown[k] = '\0';
+        hb_error_set(err, HB_EINVAL, "invalid Metadata-Version '%s': expected MAJOR.MINOR such as 2.4", shown);
         metadata_core_free(core);
         return -1;
     }

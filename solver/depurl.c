@@ -32,6 +32,16 @@ static void show(const ctx *c, char *buf, size_t size)
     buf[n] = '\0';
 }
 
+/* A decoded component for a message: control characters as '?'. */
+static char *printable(const char *s)
+{
+    char *p = hb_strdup(s);
+    for (char *q = p; *q; q++)
+        if ((unsigned char)*q < 0x20 || *q == 0x7f)
+            *q = '?';
+    return p;
+}
+
 static int fail(const ctx *c, size_t pos, const char *fmt, ...)
 {
     char msg[320], input[168];
@@ -355,7 +365,9 @@ static int parse_version(const ctx *c, depurl *d, size_t a, size_t b)
         } else {
             d->version = hb_strndup(v, len);
             d->version_is_literal = true;
-            warn(c, "version '%s' is not a PEP 440 version; kept as an opaque PURL version", d->version);
+            char *shown = printable(d->version);
+            warn(c, "version '%s' is not a PEP 440 version; kept as an opaque PURL version", shown);
+            free(shown);
         }
     }
     strbuf_free(&spec);
@@ -477,8 +489,11 @@ static int parse_range(const ctx *c, depurl *d, size_t a, size_t b)
             fail(c, name_start, "expected dep:virtual/<namespace>/<name>, e.g. dep:virtual/compiler/c");
             goto fail;
         }
-        if (strcmp(d->ns, "compiler") != 0 && strcmp(d->ns, "interface") != 0)
-            warn(c, "virtual namespace '%s' is not one of the known 'compiler' and 'interface'", d->ns);
+        if (strcmp(d->ns, "compiler") != 0 && strcmp(d->ns, "interface") != 0) {
+            char *shown = printable(d->ns);
+            warn(c, "virtual namespace '%s' is not one of the known 'compiler' and 'interface'", shown);
+            free(shown);
+        }
         if (strcmp(d->ns, "compiler") == 0 && strcmp(d->name, "cpp") == 0) {
             warn(c, "'dep:virtual/compiler/cpp' is read as 'dep:virtual/compiler/cxx', the name in the "
                  "PEP 804 registry");
@@ -523,7 +538,14 @@ int depurl_parse_spec(depurl *d, const char *s, size_t len, strbuf *warnings, hb
             depurl_free(d);
             return fail(&c, semi, "expected an environment marker after ';'");
         }
-        if (memchr(s + ma, '\0', mb - ma) || utf8_invalid_at((const unsigned char *)s + ma, mb - ma) < mb - ma) {
+        for (size_t i = ma; i < mb; i++) {
+            unsigned char ch = (unsigned char)s[i];
+            if ((ch < 0x20 && ch != '\t') || ch == 0x7f) {
+                depurl_free(d);
+                return fail(&c, i, "unexpected control character in the environment marker");
+            }
+        }
+        if (utf8_invalid_at((const unsigned char *)s + ma, mb - ma) < mb - ma) {
             depurl_free(d);
             return fail(&c, ma, "expected an environment marker in UTF-8 text");
         }

@@ -60,6 +60,8 @@ BAD = [
     ("dep:generic/x%zz", "expected two hex digits"),
     ("dep:generic/x\nmore", "unexpected control character"),
     ("dep:generic/x;", "expected an environment marker"),
+    ("pkg:virtual/c", "expected dep:virtual/<namespace>/<name>"),          # no warning line before it
+    ("dep:virtual/other/x@1.1.1w; a\nb", "control character in the environment marker"),
 ]
 for arg, word in BAD:
     rc, out, err = run_cli("depurl", "parse", arg)

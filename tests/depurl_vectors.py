@@ -337,6 +337,7 @@ INVALID = [
     ("dep:generic/x;", "expected an environment marker after ';'"),
     ("dep:generic/x ;   ", "expected an environment marker after ';'"),
     ("; python_version > '3'", "expected a DepURL"),
+    ("dep:generic/x; a\x01b", "unexpected control character in the environment marker"),
 ]
 
 

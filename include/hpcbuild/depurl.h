@@ -47,7 +47,8 @@ typedef struct depurl {
     char *marker;       /* the marker after ';' (depurl_parse_spec only), or NULL */
 } depurl;
 
-/* Parses a DepURL (no marker).  On failure *d is left empty. */
+/* Parses a DepURL (no marker).  On failure *d is left empty (and warnings may
+ * hold lines about the part read before the error). */
 int depurl_parse(depurl *d, const char *s, size_t len, strbuf *warnings, hb_error *err);
 /* Parses an external dependency specifier: a DepURL, optionally "; marker". */
 int depurl_parse_spec(depurl *d, const char *s, size_t len, strbuf *warnings, hb_error *err);
