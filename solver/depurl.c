@@ -361,7 +361,9 @@ static int parse_version(const ctx *c, depurl *d, size_t a, size_t b)
             pep440_specset_free(&set);
             d->version = norm.buf ? strbuf_detach(&norm) : hb_strdup(spec.buf);
         } else if (has_op) {
-            status = fail(c, encoded ? a : a + lead, "expected a PEP 440 specifier set (%s)", perr.msg);
+            char *shown = printable(perr.msg);
+            status = fail(c, encoded ? a : a + lead, "expected a PEP 440 specifier set (%s)", shown);
+            free(shown);
         } else {
             d->version = hb_strndup(v, len);
             d->version_is_literal = true;
