@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "hpcbuild/depurl.h"
+#include "hpcbuild/metadata.h"
 
 static int failures;
 #define CHECK(cond)                                                        \
@@ -101,6 +102,26 @@ int main(void)
     CHECK(depurl_parse(&d, "dep:generic/x", 13, NULL, &err) == 0);
     depurl_free(&d);
     depurl_free(&d);   /* freeing twice is harmless: free leaves it empty */
+
+    /* PEP 725's NAVis example: Requires-External-Dep values are external
+     * dependency specifiers */
+    static const char navis[] = "Metadata-Version: 2.5\nName: navis\nVersion: 1.4.0\n"
+                                "Provides-External-Extra: nat\n"
+                                "Requires-External-Dep: dep:cran/nat; extra == 'nat'\n"
+                                "Requires-External-Dep: dep:cran/nat.nblast; extra == 'nat'\n";
+    metadata md;
+    CHECK(metadata_parse(&md, navis, sizeof navis - 1, &err) == 0);
+    size_t n = 0;
+    for (const metadata_field *f = metadata_get(&md, "Requires-External-Dep"); f;
+         f = metadata_next(&md, "Requires-External-Dep", f)) {
+        CHECK(depurl_parse_spec(&d, f->value, f->value_len, NULL, &err) == 0);
+        CHECK(strcmp(d.type, "cran") == 0 && d.marker && strcmp(d.marker, "extra == 'nat'") == 0);
+        CHECK(strcmp(d.name, n == 0 ? "nat" : "nat.nblast") == 0);
+        depurl_free(&d);
+        n++;
+    }
+    CHECK(n == 2);
+    metadata_free(&md);
 
     if (failures)
         fprintf(stderr, "%d check(s) failed\n", failures);
