@@ -116,7 +116,7 @@ static int parse_number(parser *p, uint64_t *out)
     uint64_t n = 0;
     while (p->i < p->end && is_digit(p->s[p->i])) {
         uint64_t d = (uint64_t)(p->s[p->i] - '0');
-        if (n > (UINT64_MAX - d) / 10)
+        if (n >= UINT64_MAX / 10 && (n > UINT64_MAX / 10 || d > UINT64_MAX % 10))
             return fail(p, start, "number too large (the limit is 18446744073709551615)");
         n = n * 10 + d;
         p->i++;
@@ -347,8 +347,40 @@ static void version_init(pep440_version *v)
     v->pre_kind = -1;
 }
 
+/* The common case, N(.N)* with at most PEP440_RELEASE_INLINE short numbers
+ * and nothing around it; returns false (v untouched) for anything else. */
+static bool parse_plain_release(pep440_version *v, const char *s, size_t len)
+{
+    uint64_t rel[PEP440_RELEASE_INLINE];
+    uint32_t n = 0;
+    size_t i = 0;
+    for (;;) {
+        size_t start = i;
+        uint64_t x = 0;
+        while (i < len && is_digit(s[i]) && i - start < 19)
+            x = x * 10 + (uint64_t)(s[i++] - '0');
+        if (i == start || n == PEP440_RELEASE_INLINE)
+            return false;
+        rel[n++] = x;
+        if (i == len)
+            break;
+        if (s[i] != '.')
+            return false;
+        i++;
+    }
+    version_init(v);
+    memcpy(v->rel, rel, n * sizeof *rel);
+    v->nrelease = n;
+    while (n > 0 && rel[n - 1] == 0)
+        n--;
+    v->ntrim = n;
+    return true;
+}
+
 int pep440_version_parse(pep440_version *v, const char *s, size_t len, hb_error *err)
 {
+    if (parse_plain_release(v, s, len))
+        return 0;
     version_init(v);
     parser p = {s, len, len, 0, err};
     if (parse_version(&p, v) != 0) {
@@ -364,7 +396,10 @@ void pep440_version_free(pep440_version *v)
         return;
     free(v->rel_heap);
     free(v->local);
-    version_init(v);
+    v->rel_heap = NULL;
+    v->local = NULL;
+    v->local_len = 0;
+    v->nrelease = v->ntrim = 0;
 }
 
 void pep440_version_copy(pep440_version *dst, const pep440_version *src)
