@@ -689,12 +689,17 @@ static const char *article(toml_type t)
     return t == TOML_INTEGER || t == TOML_ARRAY || t == TOML_DATETIME ? "an" : "a";
 }
 
-/* "key 'a.b' is already defined (as an integer at 3:5)" */
+enum redefinition { REDEF_KEY, REDEF_DOTTED, REDEF_TABLE, REDEF_AOT };
+
+/* Reports that part i of key k (under table t) names something that cannot
+ * be used that way, e.g. "cannot define table [a.b]: 'a' is already an
+ * array value, which cannot be extended (line 1, column 5)". */
 static int fail_redefined(parser *p, const toml_value *t, const keypath *k, size_t i,
-                          const toml_value *old, const char *what)
+                          const toml_value *old, enum redefinition form)
 {
-    strbuf name = STRBUF_INIT;
-    key_name(t, k, i, &name);
+    strbuf full = STRBUF_INIT, part = STRBUF_INIT;
+    key_name(t, k, k->n - 1, &full);
+    key_name(t, k, i, &part);
     const char *how;
     switch (old->kind) {
     case TAB_INLINE: how = "an inline table, which cannot be extended"; break;
@@ -710,9 +715,22 @@ static int fail_redefined(parser *p, const toml_value *t, const keypath *k, size
         snprintf(kind, sizeof kind, "%s %s", article(old->type), toml_type_name(old->type));
         how = kind;
     }
-    fail_at(p, k->v[i].off, "%s: '%s' is already %s at line %u, column %u", what,
-            strbuf_str(&name), how, old->line, old->col);
-    strbuf_free(&name);
+    char what[300];
+    const char *name = strbuf_str(&full);
+    switch (form) {
+    case REDEF_KEY: snprintf(what, sizeof what, "duplicate key '%s'", name); break;
+    case REDEF_DOTTED: snprintf(what, sizeof what, "cannot set key '%s'", name); break;
+    case REDEF_TABLE: snprintf(what, sizeof what, "cannot define table [%s]", name); break;
+    case REDEF_AOT: snprintf(what, sizeof what, "cannot define array of tables [[%s]]", name); break;
+    }
+    if (i + 1 == k->n)
+        fail_at(p, k->v[i].off, "%s: it is already %s (line %u, column %u)", what, how,
+                old->line, old->col);
+    else
+        fail_at(p, k->v[i].off, "%s: '%s' is already %s (line %u, column %u)", what,
+                strbuf_str(&part), how, old->line, old->col);
+    strbuf_free(&full);
+    strbuf_free(&part);
     return -1;
 }
 
@@ -748,7 +766,7 @@ static toml_value *descend_dotted(parser *p, toml_value *t, keypath *k, size_t n
             child->kind = TAB_DOTTED;
             child->section = section;
         } else {
-            fail_redefined(p, base, k, i, child, "cannot add keys with a dotted key");
+            fail_redefined(p, base, k, i, child, REDEF_DOTTED);
             return NULL;
         }
         t = child;
@@ -757,7 +775,7 @@ static toml_value *descend_dotted(parser *p, toml_value *t, keypath *k, size_t n
 }
 
 /* Walks the first n parts of a [header] or [[header]] from the root. */
-static toml_value *descend_header(parser *p, toml_value *t, keypath *k, size_t n)
+static toml_value *descend_header(parser *p, toml_value *t, keypath *k, size_t n, bool aot)
 {
     toml_value *root = t;
     for (size_t i = 0; i < n; i++) {
@@ -773,7 +791,7 @@ static toml_value *descend_header(parser *p, toml_value *t, keypath *k, size_t n
         } else if (child->type == TOML_ARRAY && child->kind == ARR_AOT) {
             child = child->u.arr.v[child->u.arr.n - 1];
         } else {
-            fail_redefined(p, root, k, i, child, "cannot define a table inside it");
+            fail_redefined(p, root, k, i, child, aot ? REDEF_AOT : REDEF_TABLE);
             return NULL;
         }
         t = child;
@@ -785,7 +803,7 @@ static toml_value *descend_header(parser *p, toml_value *t, keypath *k, size_t n
 /* Values                                                                   */
 
 static toml_value *parse_value(parser *p, unsigned depth);
-static int parse_keyval(parser *p, toml_value *table, unsigned section, bool inline_table);
+static int parse_keyval(parser *p, toml_value *table, unsigned section);
 
 static toml_value *scalar_at(parser *p, toml_type type, size_t off, unsigned depth)
 {
@@ -844,7 +862,7 @@ static toml_value *parse_inline_table(parser *p, unsigned depth)
         return t;
     }
     for (;;) {
-        if (parse_keyval(p, t, section, true) < 0)
+        if (parse_keyval(p, t, section) < 0)
             goto fail;
         skip_ws(p);
         int c = peek(p);
@@ -1268,7 +1286,7 @@ static toml_value *parse_value(parser *p, unsigned depth)
 }
 
 /* key = value, inserted into table under the dotted-key rules of section. */
-static int parse_keyval(parser *p, toml_value *table, unsigned section, bool inline_table)
+static int parse_keyval(parser *p, toml_value *table, unsigned section)
 {
     char d[32];
     keypath k = {0};
@@ -1293,8 +1311,7 @@ static int parse_keyval(parser *p, toml_value *table, unsigned section, bool inl
     keypart *last = &k.v[k.n - 1];
     const toml_value *old = table_find(parent, last->s, last->len);
     if (old) {
-        fail_redefined(p, table, &k, k.n - 1, old,
-                       inline_table ? "duplicate key in inline table" : "duplicate key");
+        fail_redefined(p, table, &k, k.n - 1, old, REDEF_KEY);
         goto fail;
     }
     table_add(parent, take_key(last), last->len, v);
@@ -1324,7 +1341,7 @@ static int parse_header(parser *p, toml_value *root, toml_value **current)
         goto fail;
     }
     p->pos += aot ? 2 : 1;
-    toml_value *parent = descend_header(p, root, &k, k.n - 1);
+    toml_value *parent = descend_header(p, root, &k, k.n - 1, aot);
     if (!parent)
         goto fail;
     keypart *last = &k.v[k.n - 1];
@@ -1339,7 +1356,7 @@ static int parse_header(parser *p, toml_value *root, toml_value **current)
                              parent->depth + 1);
             table_add(parent, take_key(last), last->len, array);
         } else if (old->type != TOML_ARRAY || old->kind != ARR_AOT) {
-            fail_redefined(p, root, &k, k.n - 1, old, "cannot define an array of tables");
+            fail_redefined(p, root, &k, k.n - 1, old, REDEF_AOT);
             goto fail;
         }
         table = new_table(p, last, TAB_HEADER, array->depth + 1);
@@ -1353,7 +1370,7 @@ static int parse_header(parser *p, toml_value *root, toml_value **current)
         table = old;
         table->kind = TAB_HEADER;
     } else {
-        fail_redefined(p, root, &k, k.n - 1, old, "cannot define the table");
+        fail_redefined(p, root, &k, k.n - 1, old, REDEF_TABLE);
         goto fail;
     }
     (void)start;
@@ -1448,7 +1465,7 @@ toml_value *toml_parse(const char *text, size_t len, const char *source, hb_erro
                 goto fail;
             continue;
         }
-        if (parse_keyval(&p, current, section, false) < 0)
+        if (parse_keyval(&p, current, section) < 0)
             goto fail;
         if (expect_line_end(&p, "the value") < 0)
             goto fail;
