@@ -282,6 +282,10 @@ static const char *describe(const parser *p, size_t off, char out[32])
         snprintf(out, 32, "control character U+%04X", c);
         return out;
     }
+    if (c == '\'') {
+        snprintf(out, 32, "\"'\"");
+        return out;
+    }
     if (c < 0x80) {
         snprintf(out, 32, "'%c'", c);
         return out;
@@ -1238,7 +1242,7 @@ static toml_value *parse_number_or_datetime(parser *p, unsigned depth)
             u = u * 10 + dg;
         }
         v = scalar_at(p, TOML_INTEGER, start, depth);
-        v->u.i = neg ? (int64_t)(0 - u) : (int64_t)u;
+        v->u.i = !neg ? (int64_t)u : u > (uint64_t)INT64_MAX ? INT64_MIN : -(int64_t)u;
     }
 out:
     strbuf_free(&clean);
