@@ -1331,7 +1331,6 @@ fail:
 static int parse_header(parser *p, toml_value *root, toml_value **current)
 {
     char d[32];
-    size_t start = p->pos;
     bool aot = peek_at(p, 1) == '[';
     keypath k = {0};
     p->pos += aot ? 2 : 1;
@@ -1377,7 +1376,6 @@ static int parse_header(parser *p, toml_value *root, toml_value **current)
         fail_redefined(p, root, &k, k.n - 1, old, REDEF_TABLE);
         goto fail;
     }
-    (void)start;
     *current = table;
     keypath_free(&k);
     return 0;
