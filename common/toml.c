@@ -547,7 +547,7 @@ static int parse_string(parser *p, bool is_key)
                                basic ? "'\"'" : "\"'\"");
             size_t n = newline_len(p);
             if (!n)
-                return fail_at(p, p->pos, "carriage return must be followed by a line feed");
+                return fail_at(p, p->pos, "expected a line feed after the carriage return");
             strbuf_putc(&p->buf, '\n');
             p->pos += n;
             continue;
