@@ -235,7 +235,9 @@ def identity_filter(entries, group):
     keep = []
     for e in entries:
         t = e["text"]
-        if " is " in t and not t.rstrip().endswith(("is None", "is False", "is True")):
+        if "'k': 'unsupported'" in t:
+            skipped["%s: an expression the extractor could not render" % group] += 1
+        elif " is " in t and not t.rstrip().endswith(("is None", "is False", "is True")):
             skipped["%s: object identity (conda's instance cache)" % group] += 1
         else:
             keep.append(e)
