@@ -400,6 +400,10 @@ static int parse_list_value(parse_state *st, int f, const char *v, size_t n)
                 memmove(item, item + 1, il - 2);
                 item[il - 2] = '\0';
             }
+            if (!*item && j >= n && l->n) {
+                free(item);
+                break;
+            }
             if (!*item || strpbrk(item, "[]'\"")) {
                 free(item);
                 return ms_fail(st->err, st->spec, "an empty or invalid item in the list of '%s'",
@@ -416,7 +420,6 @@ static int parse_list_value(parse_state *st, int f, const char *v, size_t n)
             return ms_fail(st->err, st->spec, "invalid characters in the value of '%s'", field_names[f]);
         strlist_add(l, v, n);
     }
-    strlist_sort_unique(l);
     return 0;
 }
 
@@ -438,6 +441,46 @@ static int parse_brackets(parse_state *st, const char *s, size_t n)
         size_t keyend = k;
         while (k < n && isspace((unsigned char)s[k]))
             k++;
+        /* key<op>value: `version<2`, `build_number>=3` keep the operator in the value */
+        size_t opstart = 0;
+        if (k < n && keyend > i && strchr("<>!~", s[k])) {
+            opstart = k;
+            size_t q = k + 1;
+            if (q < n && s[q] == '=')
+                q++;
+            k = q - 1;   /* points at the last operator character */
+        } else if (k < n && s[k] == '=' && k + 1 < n && s[k + 1] == '=') {
+            opstart = k;
+            k = k + 1;
+        }
+        if (opstart) {
+            size_t vs0 = opstart, ve0 = k + 1;
+            while (ve0 < n && s[ve0] != ',' && !isspace((unsigned char)s[ve0]))
+                ve0++;
+            if (ve0 == k + 1)
+                return ms_fail(st->err, st->spec, "a key or a value is missing in brackets");
+            char *key0 = hb_strndup(s + i, keyend - i);
+            int f0 = field_index(key0, strlen(key0));
+            if (f0 < 0) {
+                int rc = ms_fail(st->err, st->spec, "Cannot match on field(s): '%s'", key0);
+                free(key0);
+                return rc;
+            }
+            free(key0);
+            if (st->bracket_set[f0])
+                return ms_fail(st->err, st->spec, "key can only be specified once: '%s'", field_names[f0]);
+            st->bracket_set[f0] = true;
+            pairs++;
+            char *val0 = hb_strndup(s + vs0, ve0 - vs0);
+            if (f0 == F_VERSION) {
+                set_raw(st, f0, sanitize_version(val0, false));
+                free(val0);
+            } else {
+                set_raw(st, f0, val0);
+            }
+            i = ve0;
+            continue;
+        }
         if (k >= n || s[k] != '=') {
             /* a token without '=' */
             if (keyend == i && k < n && s[k] != '=')
@@ -458,7 +501,10 @@ static int parse_brackets(parse_state *st, const char *s, size_t n)
         char *value;
         bool quoted = false;
         if (vs < n && (s[vs] == '\'' || s[vs] == '"')) {
-            const char *close = memchr(s + vs + 1, s[vs], n - vs - 1);
+            const char *close = NULL;
+            for (size_t q = vs + 1; q < n && !close; q++)
+                if (s[q] == s[vs] && (q + 1 == n || s[q + 1] == ',' || isspace((unsigned char)s[q + 1])))
+                    close = s + q;
             if (!close)
                 return ms_fail(st->err, st->spec, "an unterminated quote in brackets");
             ve = (size_t)(close - s) + 1;
@@ -601,6 +647,26 @@ static int check_name(parse_state *st, const char *name)
 
 static matchspec *build_spec(parse_state *st);
 
+static int hexval(char c)
+{
+    return isdigit((unsigned char)c) ? c - '0' : isxdigit((unsigned char)c) ? (tolower((unsigned char)c) - 'a' + 10) : -1;
+}
+
+static char *percent_decode(const char *s)
+{
+    char *out = hb_malloc(strlen(s) + 1), *w = out;
+    for (; *s; s++) {
+        if (*s == '%' && hexval(s[1]) >= 0 && hexval(s[2]) >= 0) {
+            *w++ = (char)(hexval(s[1]) * 16 + hexval(s[2]));
+            s += 2;
+        } else {
+            *w++ = *s;
+        }
+    }
+    *w = '\0';
+    return out;
+}
+
 /* The package-file form: a URL or path ending in .tar.bz2 / .conda. */
 static int parse_package_file(parse_state *st, const char *s)
 {
@@ -633,7 +699,7 @@ static int parse_package_file(parse_state *st, const char *s)
         }
         set_raw(st, F_CHANNEL, name);
         set_raw(st, F_SUBDIR, subdir);
-        char *dist = hb_strdup(fn);
+        char *dist = percent_decode(fn);
         size_t dl = strlen(dist);
         dist[dl - (ends_with(dist, ".conda") ? 6 : 8)] = '\0';
         char *b = strrchr(dist, '-');
@@ -681,8 +747,18 @@ static int parse_into(parse_state *st, const char *input, size_t len, bool stric
     if (hash)
         *hash = '\0';
     char *iff = strstr(work, " if ");
-    if (iff)
+    if (iff) {
+        char *condition;
+        /* `foo if cond` is the conditional form of `foo[when="cond"]` */
         *iff = '\0';
+        condition = xstrndup_trim(iff + 4, strlen(iff + 4));
+        if (check_when(st, condition, strlen(condition)) != 0) {
+            free(condition);
+            free(work);
+            return -1;
+        }
+        set_raw(st, F_WHEN, condition);   /* a bracket when= still overrides it */
+    }
     {
         char *t = xstrndup_trim(work, strlen(work));
         free(work);
@@ -773,19 +849,18 @@ static int parse_into(parse_state *st, const char *input, size_t len, bool stric
     char *name = hb_strndup(spec_str, nl);
     const char *rest = spec_str + nl;
     char *vb = NULL;
-    if (strlen(rest) >= 2)
+    if (check_name(st, name) != 0) {
+        free(name);
+        free(work);
+        return -1;
+    }
+    if (strlen(rest) >= 2) {
         vb = xstrndup_trim(rest, strlen(rest));
-    else if (strict && *rest && *rest != ' ') {
+    } else if (strict && *rest && *rest != ' ') {
         int r = ms_fail(err, st->spec, "a bare '%s' operator without a version", rest);
         free(name);
         free(work);
         return r;
-    }
-    if (check_name(st, name) != 0) {
-        free(name);
-        free(vb);
-        free(work);
-        return -1;
     }
     char *version = NULL, *build = NULL;
     if (vb && *vb) {
@@ -1054,10 +1129,15 @@ fail:
 
 matchspec *matchspec_parse(const char *s, size_t len, hb_error *err)
 {
+    return matchspec_parse_flags(s, len, 0, err);
+}
+
+matchspec *matchspec_parse_flags(const char *s, size_t len, unsigned flags, hb_error *err)
+{
     char *spec = hb_strndup(s, len);
     parse_state st = {spec, err, {0}, {{0}}, {0}, NULL, NULL};
     matchspec *ms = NULL;
-    if (parse_full(&st, s, len, true) == 0) {
+    if (parse_full(&st, s, len, !(flags & MATCHSPEC_ALLOW_BARE_OPERATOR)) == 0) {
         st.spec = spec;
         st.err = err;
         ms = build_spec(&st);
@@ -1088,10 +1168,15 @@ const char *matchspec_get(const matchspec *ms, const char *field)
 
 static void put_list_repr(strbuf *out, const strlist *l)
 {
-    strbuf_putc(out, '[');
+    strlist sorted = {0};
     for (size_t i = 0; i < l->n; i++)
-        strbuf_printf(out, "%s'%s'", i ? ", " : "", l->v[i]);
+        strlist_add(&sorted, l->v[i], strlen(l->v[i]));
+    strlist_sort_unique(&sorted);
+    strbuf_putc(out, '[');
+    for (size_t i = 0; i < sorted.n; i++)
+        strbuf_printf(out, "%s'%s'", i ? ", " : "", sorted.v[i]);
     strbuf_putc(out, ']');
+    strlist_free(&sorted);
 }
 
 static bool str_exact(const strmatch *m) { return m->present && !m->re; }
@@ -1326,6 +1411,27 @@ int matchspec_match(const matchspec *ms, const conda_record *rec, bool *result, 
         return 0;
     if (ms->raw[F_FEATURES] && !features_match(&ms->list[F_FEATURES], rec->features))
         return 0;
+    if (ms->raw[F_EXTRAS]) {
+        for (size_t i = 0; i < ms->list[F_EXTRAS].n; i++) {
+            bool found = false;
+            for (size_t k = 0; rec->extras && rec->extras[k] && !found; k++)
+                found = strcmp(rec->extras[k], ms->list[F_EXTRAS].v[i]) == 0;
+            if (!found)
+                return 0;
+        }
+    }
+    if (ms->raw[F_FLAGS]) {
+        for (size_t i = 0; i < ms->list[F_FLAGS].n; i++) {
+            hb_error gerr;
+            conda_regex *g = conda_regex_compile_glob(ms->list[F_FLAGS].v[i], &gerr);
+            bool found = false;
+            for (size_t k = 0; g && rec->flags && rec->flags[k] && !found; k++)
+                found = conda_regex_match(g, rec->flags[k], strlen(rec->flags[k]));
+            conda_regex_free(g);
+            if (!found)
+                return 0;
+        }
+    }
     if (ms->raw[F_PROVIDES_FEATURES]) {
         strbuf have = STRBUF_INIT;
         for (size_t i = 0; rec->track_features && rec->track_features[i]; i++)
@@ -1490,13 +1596,54 @@ static char **jstrlist(jcur *c)
     return l.v;
 }
 
+/* The keys of a JSON object (values skipped), as a NULL-terminated list. */
+static int jobject_keys(jcur *c, char ***out)
+{
+    strlist l = {0};
+    jws(c);
+    if (c->s >= c->end || *c->s != '{')
+        return jskip(c);
+    c->s++;
+    for (;;) {
+        jws(c);
+        if (c->s < c->end && *c->s == '}') {
+            c->s++;
+            break;
+        }
+        char *k = jstring(c);
+        jws(c);
+        if (!k || c->s >= c->end || *c->s != ':') {
+            free(k);
+            strlist_free(&l);
+            return -1;
+        }
+        c->s++;
+        strlist_add(&l, k, strlen(k));
+        free(k);
+        if (jskip(c) != 0) {
+            strlist_free(&l);
+            return -1;
+        }
+        jws(c);
+        if (c->s < c->end && *c->s == ',')
+            c->s++;
+    }
+    if (!l.v)
+        l.v = hb_calloc(1, sizeof *l.v);
+    for (size_t k = 0; *out && (*out)[k]; k++)
+        free((*out)[k]);
+    free(*out);
+    *out = l.v;
+    return 0;
+}
+
 void conda_record_free(conda_record *rec)
 {
     char **strs[] = {&rec->name, &rec->version, &rec->build, &rec->channel, &rec->subdir,
                      &rec->md5, &rec->sha256, &rec->license, &rec->license_family, &rec->fn, &rec->url};
     for (size_t i = 0; i < sizeof strs / sizeof *strs; i++)
         free(*strs[i]);
-    char ***lists[] = {&rec->track_features, &rec->features, &rec->depends};
+    char ***lists[] = {&rec->track_features, &rec->features, &rec->depends, &rec->extras, &rec->flags};
     for (size_t i = 0; i < sizeof lists / sizeof *lists; i++) {
         for (size_t k = 0; *lists[i] && (*lists[i])[k]; k++)
             free((*lists[i])[k]);
@@ -1548,8 +1695,11 @@ int conda_record_from_json(conda_record *rec, const char *json, size_t len, hb_e
             char ***lst = strcmp(key, "track_features") == 0 ? &rec->track_features
                           : strcmp(key, "features") == 0     ? &rec->features
                           : strcmp(key, "depends") == 0      ? &rec->depends
+                          : strcmp(key, "flags") == 0        ? &rec->flags
                                                              : NULL;
-            if (lst) {
+            if (strcmp(key, "extras-depends") == 0 || strcmp(key, "extra_depends") == 0) {
+                rc = jobject_keys(&c, &rec->extras);
+            } else if (lst) {
                 *lst = jstrlist(&c);
                 rc = *lst ? 0 : -1;
             } else if (strcmp(key, "build_number") == 0) {

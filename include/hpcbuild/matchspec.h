@@ -38,9 +38,15 @@ typedef struct conda_record {
     char **track_features;  /* NULL-terminated lists (may be NULL) */
     char **features;
     char **depends;
+    char **extras;          /* the keys of "extras-depends" (CEP 44) */
+    char **flags;           /* CEP 45 flags */
 } conda_record;
 
 matchspec *matchspec_parse(const char *s, size_t len, hb_error *err);
+/* MATCHSPEC_ALLOW_BARE_OPERATOR: accept a trailing bare operator (`numpy=` is
+ * `numpy`), as conda's internal _parse_spec_str does; MatchSpec() rejects it. */
+enum { MATCHSPEC_ALLOW_BARE_OPERATOR = 1 };
+matchspec *matchspec_parse_flags(const char *s, size_t len, unsigned flags, hb_error *err);
 void matchspec_free(matchspec *ms);
 /* conda's canonical string, str(MatchSpec(s)). */
 void matchspec_format(const matchspec *ms, strbuf *out);

@@ -5,6 +5,7 @@
  *   conda.spec.parse S                -> ok STR exact|inexact | error MSG
  *   conda.spec.contains S V           -> true | false | error MSG
  *   conda.matchspec.parse S           -> ok STR JSON | error MSG
+ *   conda.matchspec.parse_spec_str S  -> the same, accepting a bare trailing operator
  *   conda.matchspec.match S RECORD    -> true | false | error MSG
  *     (RECORD is a JSON object: name, version, build, build_number, channel,
  *      subdir, md5, sha256, license, license_family, fn, url, track_features,
@@ -99,11 +100,12 @@ static int spec_cmd(const char *cmd, const driver_args *a, strbuf *out)
 static int matchspec_cmd(const char *cmd, const driver_args *a, strbuf *out)
 {
     hb_error err;
-    bool parse = strcmp(cmd, "conda.matchspec.parse") == 0 && a->n == 1;
+    bool lenient = strcmp(cmd, "conda.matchspec.parse_spec_str") == 0 && a->n == 1;
+    bool parse = lenient || (strcmp(cmd, "conda.matchspec.parse") == 0 && a->n == 1);
     bool match = strcmp(cmd, "conda.matchspec.match") == 0 && a->n == 2;
     if (!parse && !match)
         return 0;
-    matchspec *ms = matchspec_parse(a->v[0], a->len[0], &err);
+    matchspec *ms = matchspec_parse_flags(a->v[0], a->len[0], lenient ? MATCHSPEC_ALLOW_BARE_OPERATOR : 0, &err);
     if (!ms) {
         put_error(out, &err);
         return 1;
