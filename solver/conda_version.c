@@ -549,10 +549,19 @@ conda_regex *conda_regex_compile_glob(const char *glob, hb_error *err)
 
 bool conda_regex_match(const conda_regex *re, const char *s, size_t len)
 {
+    /* regexec wants a NUL-terminated string even with REG_STARTEND (and
+     * sanitizers read it that way), so match on a terminated copy */
+    char small[256];
+    char *copy = len < sizeof small ? small : hb_malloc(len + 1);
+    memcpy(copy, s, len);
+    copy[len] = '\0';
     regmatch_t m[1];
     m[0].rm_so = 0;
     m[0].rm_eo = (regoff_t)len;
-    return regexec(&re->re, s, 1, m, REG_STARTEND) == 0;
+    bool r = regexec(&re->re, copy, 1, m, REG_STARTEND) == 0;
+    if (copy != small)
+        free(copy);
+    return r;
 }
 
 void conda_regex_free(conda_regex *re)
