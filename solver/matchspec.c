@@ -1166,6 +1166,26 @@ const char *matchspec_get(const matchspec *ms, const char *field)
     return ms->raw[f];
 }
 
+const char *matchspec_get_exact(const matchspec *ms, const char *field)
+{
+    int f = field_index(field, strlen(field));
+    if (f < 0 || !ms->raw[f])
+        return NULL;
+    switch (f) {
+    case F_NAME: return ms->name.re ? NULL : ms->raw[f];
+    case F_VERSION: return conda_versionspec_is_exact(ms->version) ? conda_versionspec_str(ms->version) : NULL;
+    case F_BUILD: return ms->build.re ? NULL : ms->raw[f];
+    case F_CHANNEL: return ms->channel.re ? NULL : ms->raw[f];
+    case F_LICENSE: return ms->license.re ? NULL : ms->raw[f];
+    case F_LICENSE_FAMILY: return ms->license_family.re ? NULL : ms->raw[f];
+    case F_BUILD_NUMBER:
+        return ms->bn_kind == 0 || ms->bn_kind == 4 || (ms->bn_kind == 2 && conda_versionspec_is_exact(ms->bn_spec))
+                   ? ms->bn_str
+                   : NULL;
+    default: return ms->raw[f];
+    }
+}
+
 static void put_list_repr(strbuf *out, const strlist *l)
 {
     strlist sorted = {0};

@@ -148,6 +148,7 @@ class MatchSpec:
         self.src = spec
         self.canonical = res[1]
         self.fields = json.loads(res[2])
+        self.exact = json.loads(res[3])
 
     def __str__(self):
         return self.canonical
@@ -175,6 +176,11 @@ class MatchSpec:
 
     def get_raw_value(self, field):
         return self.fields.get(field)
+
+    def get_exact_value(self, field):
+        if field not in self.exact:
+            raise AttributeError("get_exact_value(%r) is outside the shim" % field)
+        return self.exact[field]
 
     def match(self, record):
         record = _record(record)
@@ -205,6 +211,24 @@ def _record(record):
     if not isinstance(record, dict):
         raise AttributeError("only dict records are supported")
     return record
+
+
+class _RenderedDict(dict):
+    """A dict that compares equal to the extractor's rendering of a dict literal."""
+
+    def __eq__(self, other):
+        return dict.__eq__(self, _unrender(other))
+
+    def __ne__(self, other):
+        return not self == other
+
+
+def _parse_spec_str(spec):
+    res = _check(ORACLE.ask("conda.matchspec.parse_spec_str", spec))
+    out = _RenderedDict(json.loads(res[2]))
+    if not spec.endswith((".tar.bz2", ".conda", "@")):
+        out["_original_spec_str"] = spec
+    return out
 
 
 def DPkg(fn, **extra):

@@ -201,7 +201,8 @@ for name in ("test_hash_merge_with_name", "test_hash_merge_wo_name"):
 # --- assert texts -------------------------------------------------------------
 
 NAMESPACE = {name: getattr(conda_shim, name) for name in (
-    "VersionOrder", "VersionSpec", "ver_eval", "normalized_version", "MatchSpec", "DPkg")}
+    "VersionOrder", "VersionSpec", "ver_eval", "normalized_version", "MatchSpec", "DPkg",
+    "_parse_spec_str")}
 
 
 def classify(exc):

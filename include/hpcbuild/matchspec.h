@@ -56,6 +56,9 @@ void matchspec_to_json(const matchspec *ms, strbuf *out);
 const char *matchspec_name(const matchspec *ms);
 /* The raw string of a component ("version", "build", "channel", ...), or NULL. */
 const char *matchspec_get(const matchspec *ms, const char *field);
+/* conda's get_exact_value: the value when the component matches one exact
+ * value (not a glob, regex or range), else NULL. */
+const char *matchspec_get_exact(const matchspec *ms, const char *field);
 
 /* Does the record match?  0 and *result, or -1 when the record's version is
  * not a valid conda version and the spec needs to compare it. */

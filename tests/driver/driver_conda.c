@@ -4,7 +4,8 @@
  *   conda.version.startswith V P      -> true | false | error MSG
  *   conda.spec.parse S                -> ok STR exact|inexact | error MSG
  *   conda.spec.contains S V           -> true | false | error MSG
- *   conda.matchspec.parse S           -> ok STR JSON | error MSG
+ *   conda.matchspec.parse S           -> ok STR JSON EXACT_JSON | error MSG
+ *     (EXACT_JSON: {field: get_exact_value(field)} for the scalar fields)
  *   conda.matchspec.parse_spec_str S  -> the same, accepting a bare trailing operator
  *   conda.matchspec.match S RECORD    -> true | false | error MSG
  *     (RECORD is a JSON object: name, version, build, build_number, channel,
@@ -118,6 +119,31 @@ static int matchspec_cmd(const char *cmd, const driver_args *a, strbuf *out)
         strbuf_truncate(&sb, 0);
         matchspec_to_json(ms, &sb);
         driver_put(out, sb.buf ? sb.buf : "", sb.len);
+        strbuf_truncate(&sb, 0);
+        static const char *const fields[] = {"channel", "subdir", "name", "version", "build",
+                                             "build_number", "url", "md5", "sha256", "license",
+                                             "license_family", "fn"};
+        strbuf_putc(&sb, '{');
+        for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {
+            const char *v = matchspec_get_exact(ms, fields[i]);
+            strbuf_printf(&sb, "%s\"%s\":", i ? "," : "", fields[i]);
+            if (!v) {
+                strbuf_puts(&sb, "null");
+                continue;
+            }
+            strbuf_putc(&sb, '"');
+            for (const char *c = v; *c; c++) {
+                if (*c == '"' || *c == '\\')
+                    strbuf_putc(&sb, '\\');
+                if ((unsigned char)*c < 0x20)
+                    strbuf_printf(&sb, "\\u%04x", (unsigned char)*c);
+                else
+                    strbuf_putc(&sb, *c);
+            }
+            strbuf_putc(&sb, '"');
+        }
+        strbuf_putc(&sb, '}');
+        driver_put(out, sb.buf, sb.len);
         strbuf_free(&sb);
     } else {
         conda_record rec;
