@@ -168,8 +168,13 @@ int conda_version_parse(conda_version *v, const char *s, size_t len, hb_error *e
     vbuilder b = {v, 0, s, len, err};
     if (b0 == e0)
         return version_fail(&b, "empty version string");
+    /* one block: atoms, component offsets, the normalized string, the atom text */
+    size_t m = e0 - b0;
+    size_t atoms_bytes = (2 * m + 4) * sizeof *v->atoms;
+    size_t comp_bytes = (m + 4) * sizeof *v->comp;
+    char *block = hb_malloc(atoms_bytes + comp_bytes + 2 * (m + 1));
     /* lower-case (ASCII, plus the Kelvin sign, which Python lowers to 'k') */
-    char *norm = hb_malloc(e0 - b0 + 1);
+    char *norm = block + atoms_bytes + comp_bytes;
     size_t n = 0;
     for (size_t i = b0; i < e0; i++) {
         unsigned char c = (unsigned char)s[i];
@@ -197,7 +202,7 @@ int conda_version_parse(conda_version *v, const char *s, size_t len, hb_error *e
     }
     if (bad < n) {
         unsigned char c = (unsigned char)norm[bad];
-        free(norm);
+        free(block);
         if (c >= 0x20 && c < 0x7f)
             return hb_error_set(err, HB_EINVAL,
                                 "invalid version '%.*s': invalid character '%c' at position %zu",
@@ -206,10 +211,11 @@ int conda_version_parse(conda_version *v, const char *s, size_t len, hb_error *e
                             "invalid version '%.*s': invalid character (byte 0x%02x) at position %zu",
                             (int)len, s, c, bad + 1);
     }
+    v->atoms = (conda_version_atom *)(void *)block;
+    v->comp = (uint32_t *)(void *)(block + atoms_bytes);
     v->norm = norm;
-    v->text = hb_strdup(norm);
-    v->atoms = hb_calloc(2 * n + 4, sizeof *v->atoms);
-    v->comp = hb_calloc(n + 4, sizeof *v->comp);
+    v->text = norm + m + 1;
+    memcpy(v->text, norm, n + 1);
 
     const char *t = v->text;
     const char *bang = memchr(t, '!', n);
@@ -265,10 +271,7 @@ void conda_version_free(conda_version *v)
 {
     if (!v)
         return;
-    free(v->norm);
-    free(v->text);
-    free(v->atoms);
-    free(v->comp);
+    free(v->atoms);   /* the block holding everything */
     memset(v, 0, sizeof *v);
 }
 

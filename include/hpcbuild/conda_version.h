@@ -74,9 +74,9 @@ typedef struct conda_version_atom {
 } conda_version_atom;
 
 struct conda_version {
-    char *norm;                    /* normalized source string */
-    char *text;                    /* storage for string atoms */
-    conda_version_atom *atoms;
+    char *norm;                    /* normalized source string (inside the atoms block) */
+    char *text;                    /* storage for string atoms (inside the atoms block) */
+    conda_version_atom *atoms;     /* one allocation holding atoms, comp, norm and text */
     uint32_t *comp;                /* component i = atoms[comp[i] .. comp[i+1]) */
     size_t ncomp;                  /* main components (epoch first), then local ones */
     size_t nlocal;                 /* how many trailing components are the local version */
