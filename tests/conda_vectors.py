@@ -42,6 +42,22 @@ for lst in V["ordered_lists"]["lists"]:
             if ok and "parsed" in lst:
                 ok = json.loads(res[2]) == lst["parsed"][i]
         tally.check(group + ".parse", ok, "%r -> %r" % (v, res))
+    # neighbours: strictly ascending, except spellings whose parsed components
+    # are equal once missing parts count as 0 (0.4 / 0.4.0, 0.5_5 / 0.5-5)
+    def norm(p):
+        p = [list(c) for c in p]
+        for c in p:
+            while len(c) > 1 and c[-1] == 0:
+                c.pop()
+        while len(p) > 1 and p[-1] == [0]:
+            p.pop()
+        return p
+    near = run([["conda.version.compare", a, b] for a, b in zip(vs, vs[1:])])
+    for i, res in enumerate(near):
+        want = "<"
+        if "parsed" in lst and norm(lst["parsed"][i]) == norm(lst["parsed"][i + 1]):
+            want = "="
+        tally.check(group + ".neighbours", res == [want], "%r vs %r -> %r, want %r" % (vs[i], vs[i + 1], res, want))
     pairs = [(i, j) for i in range(len(vs)) for j in range(i + 1, len(vs))]
     answers = run([["conda.version.compare", vs[i], vs[j]] for i, j in pairs])
     for (i, j), res in zip(pairs, answers):
