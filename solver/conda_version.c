@@ -15,9 +15,12 @@
 
 #include "hpcbuild/alloc.h"
 
-enum { ATOM_NUM = 0, ATOM_STR = 1, ATOM_INF = 2 };
+enum { ATOM_NUM = 0, ATOM_STR = 1, ATOM_INF = 2, ATOM_BIG = 3 };
 
-#define VERSION_NUM_MAX 2147483647u
+/* Digit runs up to 9 significant digits are stored as numbers, longer ones as
+ * digit strings (compared by length, then digits): exact at any size, as in
+ * Python. */
+#define SMALL_DIGITS 9
 
 /* --- small string helpers ------------------------------------------------ */
 
@@ -106,15 +109,17 @@ static int add_component(vbuilder *b, size_t start, size_t end)
             size_t k = i;
             while (k + 1 < j && t[k] == '0')
                 k++;
-            uint64_t n = 0;
-            if (j - k > 10)
-                return version_fail(b, "a number is larger than 2147483647");
-            for (size_t d = k; d < j; d++)
-                n = n * 10 + (uint64_t)(t[d] - '0');
-            if (n > VERSION_NUM_MAX)
-                return version_fail(b, "a number is larger than 2147483647");
-            a.kind = ATOM_NUM;
-            a.u.num = (uint32_t)n;
+            if (j - k > SMALL_DIGITS) {
+                a.kind = ATOM_BIG;
+                a.u.str = t + k;
+                a.len = (uint32_t)(j - k);
+            } else {
+                uint32_t n = 0;
+                for (size_t d = k; d < j; d++)
+                    n = n * 10 + (uint32_t)(t[d] - '0');
+                a.kind = ATOM_NUM;
+                a.u.num = n;
+            }
         } else if (t[i] == '*') {
             while (j < end && t[j] == '*')
                 j++;
@@ -294,7 +299,16 @@ static int atom_cmp(const conda_version_atom *a, const conda_version_atom *b)
         return b->kind == ATOM_INF ? 0 : 1;
     if (b->kind == ATOM_INF)
         return -1;
-    return a->u.num < b->u.num ? -1 : a->u.num > b->u.num;
+    if (a->kind == ATOM_NUM && b->kind == ATOM_NUM)
+        return a->u.num < b->u.num ? -1 : a->u.num > b->u.num;
+    if (a->kind == ATOM_NUM)
+        return -1;   /* a big number has more significant digits */
+    if (b->kind == ATOM_NUM)
+        return 1;
+    if (a->len != b->len)
+        return a->len < b->len ? -1 : 1;
+    int c = memcmp(a->u.str, b->u.str, a->len);
+    return c < 0 ? -1 : c > 0;
 }
 
 /* Atoms of component i of v, or none when i is out of [lo, hi). */
@@ -390,6 +404,8 @@ void conda_version_dump(const conda_version *v, strbuf *out)
                 strbuf_putc(out, ',');
             if (a->kind == ATOM_NUM)
                 strbuf_printf(out, "%u", a->u.num);
+            else if (a->kind == ATOM_BIG)
+                strbuf_append(out, a->u.str, a->len);
             else if (a->kind == ATOM_INF)
                 strbuf_puts(out, "\"inf\"");
             else

@@ -3,3 +3,4 @@
 # `spec contains --ecosystem conda`.
 hb_python_test(conda.vectors conda_vectors.py)
 hb_python_test(conda.cli conda_cli.py)
+hb_python_test(conda.repodata conda_repodata.py)

@@ -4,8 +4,8 @@
  * epoch `N!`, local part after `+`, components split on `.` and `_` (a single
  * trailing `_` stays attached), digit/letter runs, `dev` lowest, `post`
  * highest, letters below numbers, missing parts as 0, `1.0 == 1.0.0`.
- * conda_version_compare is that total order.  Digit runs above 2^31-1 are
- * rejected (CEP 33 limit).
+ * conda_version_compare is that total order.  Numbers of any size compare
+ * exactly, as in conda (conda-forge uses `==99999999999` in constrains).
  *
  * A VersionSpec is `>=1.2,<2|3.*` and friends: `,` (AND) binds tighter than
  * `|` (OR), parentheses, `==` exact, `=V`/`V.*`/`V*` starts-with, `!=`,
@@ -65,11 +65,11 @@ void conda_regex_free(conda_regex *re);
 
 /* IMPLEMENTATION NOTE: owned by the conda_version module; may change. */
 typedef struct conda_version_atom {
-    uint8_t kind;        /* 0 number, 1 string, 2 post (+infinity) */
+    uint8_t kind;        /* 0 number, 1 string, 2 post (+infinity), 3 number > 9 digits */
     uint32_t len;        /* string length */
     union {
         uint32_t num;
-        const char *str; /* points into conda_version.text ("DEV" for dev) */
+        const char *str; /* into conda_version.text ("DEV" for dev; big numbers' digits) */
     } u;
 } conda_version_atom;
 
