@@ -1338,19 +1338,84 @@ void matchspec_to_json(const matchspec *ms, strbuf *out)
 
 /* --- matching ------------------------------------------------------------ */
 
+/* The names a channel answers to (conda's Channel name, canonical_name and
+ * base_url), for ChannelMatch: at most 3 strings written to out[]. */
+static size_t channel_aliases(const char *val, char *out[3])
+{
+    size_t n = strlen(val);
+    while (n > 1 && val[n - 1] == '/')
+        n--;
+    const char *slash = NULL;
+    for (size_t i = n; i-- > 0;)
+        if (val[i] == '/') {
+            slash = val + i;
+            break;
+        }
+    if (slash && known_subdir(slash + 1, n - (size_t)(slash - val) - 1))
+        n = (size_t)(slash - val);
+    size_t k = 0;
+    if (n == 8 && memcmp(val, "defaults", 8) == 0) {
+        out[k++] = hb_strdup("defaults");
+        return k;
+    }
+    if (is_url(val)) {
+        const char *host = strstr(val, "://") + 3;
+        size_t rest = n - (size_t)(host - val);
+        out[k++] = hb_strndup(val, n);
+        if (rest > 19 && strncmp(host, "conda.anaconda.org/", 19) == 0) {
+            out[k++] = hb_strndup(host + 19, rest - 19);
+        } else if (rest > 18 && strncmp(host, "repo.anaconda.com/", 18) == 0 &&
+                   default_channel_name(host + 18, rest - 18)) {
+            out[k++] = hb_strndup(host + 18, rest - 18);
+            out[k++] = hb_strdup("defaults");
+        } else {
+            const char *last = val + n;
+            while (last > host && last[-1] != '/')
+                last--;
+            if (last > host)
+                out[k++] = hb_strndup(last, (size_t)(val + n - last));
+        }
+        return k;
+    }
+    out[k++] = hb_strndup(val, n);
+    strbuf url = STRBUF_INIT;
+    if (default_channel_name(val, n)) {
+        out[k++] = hb_strdup("defaults");
+        strbuf_printf(&url, "https://repo.anaconda.com/%.*s", (int)n, val);
+    } else {
+        strbuf_printf(&url, "https://conda.anaconda.org/%.*s", (int)n, val);
+    }
+    out[k++] = strbuf_detach(&url);
+    return k;
+}
+
+bool conda_channel_matches(const char *spec_channel, const char *record_channel)
+{
+    if (!spec_channel || !record_channel)
+        return false;
+    char *mine[3], *theirs[3];
+    size_t nm = channel_aliases(spec_channel, mine);
+    size_t nt = channel_aliases(record_channel, theirs);
+    bool r = false;
+    for (size_t i = 0; i < nt && !r; i++)
+        r = strcmp(mine[0], theirs[i]) == 0;
+    for (size_t i = 0; i < nm; i++)
+        free(mine[i]);
+    for (size_t i = 0; i < nt; i++)
+        free(theirs[i]);
+    return r;
+}
+
 static bool channel_matches(const matchspec *ms, const char *rec_channel)
 {
     char *rname, *rsub;
     parse_channel(rec_channel ? rec_channel : "", &rname, &rsub);
     const char *rn = rname ? rname : "";
     bool r;
-    if (ms->channel.re) {
+    if (ms->channel.re)
         r = conda_regex_match(ms->channel.re, rn, strlen(rn));
-    } else {
-        r = strcmp(ms->raw[F_CHANNEL], rn) == 0;
-        if (!r && rec_channel && strcmp(ms->raw[F_CHANNEL], rec_channel) == 0)
-            r = true;
-    }
+    else
+        r = conda_channel_matches(ms->raw[F_CHANNEL], rec_channel);
     free(rname);
     free(rsub);
     return r;

@@ -134,6 +134,16 @@ class VersionSpec:
         return hash(self.spec)
 
 
+class ChannelMatch:
+    def __init__(self, value):
+        if not isinstance(value, str) or "*" in value or value.startswith("^"):
+            raise AttributeError("only exact channel strings are supported")
+        self.value = value
+
+    def match(self, other):
+        return ORACLE.ask("conda.channel.match", self.value, str(other))[0] == "true"
+
+
 def ver_eval(version, spec):
     return VersionSpec(spec).match(version)
 

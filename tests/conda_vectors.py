@@ -218,7 +218,7 @@ for name in ("test_hash_merge_with_name", "test_hash_merge_wo_name"):
 
 NAMESPACE = {name: getattr(conda_shim, name) for name in (
     "VersionOrder", "VersionSpec", "ver_eval", "normalized_version", "MatchSpec", "DPkg",
-    "_parse_spec_str")}
+    "_parse_spec_str", "ChannelMatch")}
 
 
 def classify(exc):

@@ -64,6 +64,11 @@ const char *matchspec_get_exact(const matchspec *ms, const char *field);
  * not a valid conda version and the spec needs to compare it. */
 int matchspec_match(const matchspec *ms, const conda_record *rec, bool *result, hb_error *err);
 
+/* conda's ChannelMatch(spec_channel).match(record_channel) for exact channels:
+ * `defaults` matches `pkgs/main` and its repo.anaconda.com URL, `conda-forge`
+ * matches https://conda.anaconda.org/conda-forge, a URL matches itself. */
+bool conda_channel_matches(const char *spec_channel, const char *record_channel);
+
 /* Reads a record from a JSON object (repodata style); frees with conda_record_free. */
 int conda_record_from_json(conda_record *rec, const char *json, size_t len, hb_error *err);
 void conda_record_free(conda_record *rec);

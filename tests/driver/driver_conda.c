@@ -8,6 +8,7 @@
  *     (EXACT_JSON: {field: get_exact_value(field)} for the scalar fields)
  *   conda.matchspec.parse_spec_str S  -> the same, accepting a bare trailing operator
  *   conda.matchspec.match S RECORD    -> true | false | error MSG
+ *   conda.channel.match SPEC OTHER    -> true | false (ChannelMatch(SPEC).match(OTHER))
  *     (RECORD is a JSON object: name, version, build, build_number, channel,
  *      subdir, md5, sha256, license, license_family, fn, url, track_features,
  *      features)
@@ -166,6 +167,10 @@ int driver_conda(const char *cmd, const driver_args *args, strbuf *out)
 {
     if (strncmp(cmd, "conda.", 6) != 0)
         return 0;
+    if (strcmp(cmd, "conda.channel.match") == 0 && args->n == 2) {
+        driver_puts(out, conda_channel_matches(args->v[0], args->v[1]) ? "true" : "false");
+        return 1;
+    }
     if (version_cmd(cmd, args, out) || spec_cmd(cmd, args, out) || matchspec_cmd(cmd, args, out))
         return 1;
     driver_puts(out, "error");
