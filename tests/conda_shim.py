@@ -180,6 +180,11 @@ class MatchSpec:
         name = self.fields.get("name", "*")
         return "*" if "*" in name or name.startswith("^") else name
 
+    @property
+    def version(self):
+        v = self.fields.get("version")
+        return None if v is None else VersionSpec(v)
+
     def get(self, field, default=None):
         v = self.fields.get(field)
         return default if v is None else v
