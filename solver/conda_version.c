@@ -594,6 +594,9 @@ void conda_regex_free(conda_regex *re)
 /* --- VersionSpec -------------------------------------------------------- */
 
 enum { VS_OR, VS_AND, VS_ANY, VS_REGEX, VS_OP, VS_STR, VS_PENDING };
+
+/* Deeper nesting is refused: the tree is walked recursively. */
+#define VERSIONSPEC_MAX_DEPTH 200
 enum { OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE, OP_SW, OP_NSW, OP_COMPAT };
 
 struct conda_versionspec {
@@ -896,6 +899,7 @@ conda_versionspec *conda_versionspec_parse(const char *s, size_t len, hb_error *
     }
     tree_state st = {0};
     st.ops = hb_malloc(n + 1);
+    size_t depth = 0;   /* open parentheses, bounded so the recursive passes stay shallow */
     conda_versionspec *result = NULL;
     size_t i = 0;
     while (i < n) {
@@ -927,6 +931,10 @@ conda_versionspec *conda_versionspec_parse(const char *s, size_t len, hb_error *
                     goto done;
                 st.ops[st.nops++] = ',';
             } else if (c == '(') {
+                if (++depth > VERSIONSPEC_MAX_DEPTH) {
+                    spec_fail(err, spec, "parentheses nested too deeply");
+                    goto done;
+                }
                 st.ops[st.nops++] = '(';
             } else {
                 if (apply_ops(&st, "(", spec, err) != 0)
@@ -936,6 +944,7 @@ conda_versionspec *conda_versionspec_parse(const char *s, size_t len, hb_error *
                     goto done;
                 }
                 st.nops--;
+                depth--;
             }
             continue;
         }

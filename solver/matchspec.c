@@ -981,6 +981,14 @@ static int check_when(parse_state *st, const char *s, size_t n)
             }
             j++;
         }
+        /* a condition cannot hold another condition: refuse before recursing */
+        char *atom = hb_strndup(buf + i, j - i);
+        bool nested = strstr(atom, "when") != NULL || strstr(atom, " if ") != NULL;
+        free(atom);
+        if (nested) {
+            rc = ms_fail(st->err, st->spec, "nested when= conditions are not allowed");
+            break;
+        }
         hb_error aerr;
         matchspec *m = matchspec_parse(buf + i, j - i, &aerr);
         if (!m) {
