@@ -211,10 +211,10 @@ int conda_version_parse(conda_version *v, const char *s, size_t len, hb_error *e
         if (c >= 0x20 && c < 0x7f)
             return hb_error_set(err, HB_EINVAL,
                                 "invalid version '%.*s': invalid character '%c' at position %zu",
-                                (int)len, s, c, bad + 1);
+                                (int)len, s, c, b0 + bad + 1);
         return hb_error_set(err, HB_EINVAL,
                             "invalid version '%.*s': invalid character (byte 0x%02x) at position %zu",
-                            (int)len, s, c, bad + 1);
+                            (int)len, s, c, b0 + bad + 1);
     }
     v->atoms = (conda_version_atom *)(void *)block;
     v->comp = (uint32_t *)(void *)(block + atoms_bytes);
