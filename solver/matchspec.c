@@ -483,14 +483,11 @@ static int parse_brackets(parse_state *st, const char *s, size_t n)
         }
         if (k >= n || s[k] != '=') {
             /* a token without '=' */
-            if (keyend == i && k < n && s[k] != '=')
+            if (keyend == i)
                 return ms_fail(st->err, st->spec, "invalid characters in brackets");
-            if (k < n && s[k] == '=')
-                ;
-            else if (!pairs && k >= n)
+            if (!pairs && k >= n)
                 return ms_fail(st->err, st->spec, "No key-value pairs found in square brackets");
-            else
-                return ms_fail(st->err, st->spec, "expected key=value in brackets, a key or a value is missing");
+            return ms_fail(st->err, st->spec, "expected key=value in brackets, a key or a value is missing");
         }
         if (keyend == i)
             return ms_fail(st->err, st->spec, "a key or a value is missing in brackets");
@@ -499,7 +496,6 @@ static int parse_brackets(parse_state *st, const char *s, size_t n)
             vs++;
         size_t ve;
         char *value;
-        bool quoted = false;
         if (vs < n && (s[vs] == '\'' || s[vs] == '"')) {
             const char *close = NULL;
             for (size_t q = vs + 1; q < n && !close; q++)
@@ -509,7 +505,6 @@ static int parse_brackets(parse_state *st, const char *s, size_t n)
                 return ms_fail(st->err, st->spec, "an unterminated quote in brackets");
             ve = (size_t)(close - s) + 1;
             value = hb_strndup(s + vs + 1, ve - vs - 2);
-            quoted = true;
         } else {
             int depth = 0;
             char quote = 0;
@@ -537,7 +532,6 @@ static int parse_brackets(parse_state *st, const char *s, size_t n)
             }
             value = hb_strndup(s + vs, ve - vs);
         }
-        (void)quoted;
         char *key = hb_strndup(s + i, keyend - i);
         char *trimmed = xstrndup_trim(value, strlen(value));
         free(value);
@@ -644,8 +638,6 @@ static int check_name(parse_state *st, const char *name)
                             st->spec, name);
     return 0;
 }
-
-static matchspec *build_spec(parse_state *st);
 
 static int hexval(char c)
 {
@@ -904,22 +896,6 @@ static int parse_into(parse_state *st, const char *input, size_t len, bool stric
     return 0;
 }
 
-/* Applies the bracket channel/subdir overrides after positional parsing. */
-static int parse_full(parse_state *st, const char *s, size_t len, bool strict)
-{
-    /* brackets are parsed inside parse_into; channel from brackets must
-     * override the positional channel, so parse brackets values aside */
-    parse_state pos = {st->spec, st->err, {0}, {{0}}, {0}, NULL, NULL};
-    if (parse_into(&pos, s, len, strict) != 0) {
-        state_free(&pos);
-        return -1;
-    }
-    /* pos.raw holds positional values overridden by bracket values already,
-     * except channel/subdir, which need _parse_channel */
-    *st = pos;
-    return 0;
-}
-
 static int check_when(parse_state *st, const char *s, size_t n)
 {
     /* tokens: '(' ')' 'and' 'or' and MatchSpec atoms */
@@ -1145,11 +1121,8 @@ matchspec *matchspec_parse_flags(const char *s, size_t len, unsigned flags, hb_e
     char *spec = hb_strndup(s, len);
     parse_state st = {spec, err, {0}, {{0}}, {0}, NULL, NULL};
     matchspec *ms = NULL;
-    if (parse_full(&st, s, len, !(flags & MATCHSPEC_ALLOW_BARE_OPERATOR)) == 0) {
-        st.spec = spec;
-        st.err = err;
+    if (parse_into(&st, s, len, !(flags & MATCHSPEC_ALLOW_BARE_OPERATOR)) == 0)
         ms = build_spec(&st);
-    }
     state_free(&st);
     free(spec);
     return ms;
