@@ -746,7 +746,7 @@ int hb_json_get_bool(const hb_json_node *v, bool *out, hb_error *err)
 }
 
 /* At most 40 characters of a number's text, for messages. */
-#define NUM_SHOWN(n) (n > 40 ? 40 : (int)n), (n > 40 ? "..." : "")
+#define NUM_SHOWN(n, t) (n > 40 ? 40 : (int)n), t, (n > 40 ? "..." : "")
 
 int hb_json_get_int64(const hb_json_doc *doc, const hb_json_node *v, int64_t *out, hb_error *err)
 {
@@ -755,7 +755,7 @@ int hb_json_get_int64(const hb_json_doc *doc, const hb_json_node *v, int64_t *ou
     const char *t = doc->data + v->pos;
     size_t n = v->len;
     if (!(v->info & FLAG_INT))
-        return hb_error_set(err, HB_EINVAL, "expected an integer, found the number '%.*s%s'", NUM_SHOWN(n), t);
+        return hb_error_set(err, HB_EINVAL, "expected an integer, found the number '%.*s%s'", NUM_SHOWN(n, t));
     bool neg = t[0] == '-';
     uint64_t limit = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
     uint64_t acc = 0;
@@ -763,7 +763,7 @@ int hb_json_get_int64(const hb_json_doc *doc, const hb_json_node *v, int64_t *ou
         uint64_t d = (uint64_t)(t[i] - '0');
         if (acc > (limit - d) / 10)
             return hb_error_set(err, HB_EINVAL, "integer '%.*s%s' is out of range for a 64-bit integer",
-                                NUM_SHOWN(n), t);
+                                NUM_SHOWN(n, t));
         acc = acc * 10 + d;
     }
     if (neg)
@@ -788,7 +788,7 @@ int hb_json_get_double(const hb_json_doc *doc, const hb_json_node *v, double *ou
         free(buf);
     *out = d;
     if (isinf(d))
-        return hb_error_set(err, HB_EINVAL, "number '%.*s%s' is out of range for a double", NUM_SHOWN(n), t);
+        return hb_error_set(err, HB_EINVAL, "number '%.*s%s' is out of range for a double", NUM_SHOWN(n, t));
     return 0;
 }
 
@@ -1000,7 +1000,7 @@ void hb_json_double(hb_json_writer *w, double v)
         return;
     }
     char buf[40];
-    for (int prec = 15; prec <= 17; prec++) {
+    for (int prec = 1; prec <= 17; prec++) {   /* the shortest text that reads back */
         snprintf(buf, sizeof buf, "%.*g", prec, v);
         if (strtod(buf, NULL) == v)
             break;

@@ -3,14 +3,14 @@
  *
  *   json_roundtrip [--indent N] FILE     parse FILE (hb_json_parse_file), print it
  *   json_roundtrip [--indent N] --batch  stdin: records "<byte count>\n<bytes>";
- *                                        stdout: one line per record, either
- *                                        "ok\t<compact JSON>" or "error\t<message>"
+ *                                        stdout: per record "ok <n>\n<n bytes of JSON>\n"
+ *                                        or "error <n>\n<n bytes of message>\n"
  *
  * Values go through the typed accessors: integers that fit in int64 through
  * hb_json_get_int64, other numbers through hb_json_get_double (their text when
  * that overflows, or for integers beyond int64).  Objects are checked for
  * consistency (count, lookup returns the last duplicate); a mismatch prints
- * "internal\t..." and exits 3.
+ * "internal <n>\n<message>" and exits 3.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,7 +21,7 @@
 
 static int internal_error(const char *what)
 {
-    printf("internal\t%s\n", what);
+    printf("internal %zu\n%s\n", strlen(what), what);
     fflush(stdout);
     exit(3);
 }
@@ -125,9 +125,7 @@ static int batch(int indent)
         }
         if (len + 1 > cap) {
             cap = len + 1;
-            buf = realloc(buf, cap);
-            if (!buf)
-                return 2;
+            buf = hb_realloc(buf, cap);
         }
         if (fread(buf, 1, len, stdin) != len) {
             fprintf(stderr, "json_roundtrip: short record\n");
@@ -143,21 +141,12 @@ static int batch(int indent)
             hb_json_writer w;
             hb_json_writer_init(&w, &out, indent);
             emit(&w, doc, hb_json_root(doc));
-            fputs("ok\t", stdout);
-            /* the indented form has newlines: escape them for the line protocol */
-            for (size_t i = 0; i < out.len; i++) {
-                if (out.buf[i] == '\n')
-                    fputs("\\n", stdout);
-                else
-                    putchar(out.buf[i]);
-            }
+            printf("ok %zu\n", out.len);
+            fwrite(out.buf, 1, out.len, stdout);
             putchar('\n');
             hb_json_free(doc);
         } else {
-            for (char *p = err.msg; *p; p++)
-                if (*p == '\n' || *p == '\t')
-                    *p = ' ';
-            printf("error\t%s\n", err.msg);
+            printf("error %zu\n%s\n", strlen(err.msg), err.msg);
         }
         free(exact);
     }
