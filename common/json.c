@@ -71,6 +71,25 @@ static inline uint64_t swar_string_special(uint64_t x)
     return (((q - ONES) & ~q) | ((b - ONES) & ~b) | ((x - ONES * 0x20) & ~x) | x) & HIGHS;
 }
 
+/* Index (0-7) of the first byte flagged in a nonzero swar mask.  Only the
+ * lowest flag is exact (borrows may flag later bytes), which is the one used.
+ * Little-endian loads put the first byte lowest. */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define SWAR_FIRST_BYTE 1
+static inline size_t swar_first(uint64_t mask)
+{
+    /* the lowest set bit is 8k+7; de Bruijn multiplication finds it */
+    static const unsigned char index64[64] = {
+        0, 1, 48, 2, 57, 49, 28, 3, 61, 58, 50, 42, 38, 29, 17, 4,
+        62, 55, 59, 36, 53, 51, 43, 22, 45, 39, 33, 30, 24, 18, 12, 5,
+        63, 47, 56, 27, 60, 41, 37, 16, 54, 35, 52, 21, 44, 32, 23, 11,
+        46, 26, 40, 15, 34, 20, 31, 10, 25, 14, 19, 9, 13, 8, 7, 6,
+    };
+    uint64_t low = mask & (~mask + 1);
+    return index64[(low * 0x03f79d71b4cb0a89ull) >> 58] >> 3;
+}
+#endif
+
 static inline bool is_ws(unsigned char c)
 {
     return c == ' ' || c == '\n' || c == '\r' || c == '\t';
@@ -193,12 +212,35 @@ static int expected(parser *p, size_t at, const char *what)
 
 /* ---- the tape --------------------------------------------------------------- */
 
+/* Big tapes are touched once, front to back: ask for transparent huge pages
+ * so that filling them costs a few hundred page faults, not 100k. */
+static void advise_huge(void *mem, size_t bytes)
+{
+#ifdef MADV_HUGEPAGE
+    const uintptr_t huge = (uintptr_t)2 << 20;
+    if (bytes < 2 * huge)
+        return;
+    uintptr_t lo = ((uintptr_t)mem + huge - 1) & ~(huge - 1);
+    uintptr_t hi = ((uintptr_t)mem + bytes) & ~(huge - 1);
+    if (hi > lo)
+        (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);   /* only advice: failure is fine */
+#else
+    (void)mem;
+    (void)bytes;
+#endif
+}
+
+static void grow(parser *p, size_t cap)
+{
+    p->cap = cap;
+    p->nodes = hb_reallocarray(p->nodes, p->cap, sizeof *p->nodes);
+    advise_huge(p->nodes, p->cap * sizeof *p->nodes);
+}
+
 static inline hb_json_node *push(parser *p)
 {
-    if (p->n == p->cap) {
-        p->cap = p->cap ? p->cap * 2 : 64;
-        p->nodes = hb_reallocarray(p->nodes, p->cap, sizeof *p->nodes);
-    }
+    if (p->n == p->cap)
+        grow(p, p->cap * 2);
     return &p->nodes[p->n++];
 }
 
@@ -338,10 +380,26 @@ static int parse_string(parser *p, hb_json_node *node)
     size_t len = p->len;
     size_t start = p->pos + 1, i = start;
     for (;;) {
+#ifdef SWAR_FIRST_BYTE
+        for (;;) {
+            if (i + 8 > len) {
+                while (i < len && !string_special[s[i]])
+                    i++;
+                break;
+            }
+            uint64_t m = swar_string_special(load64(s + i));
+            if (m) {
+                i += swar_first(m);
+                break;
+            }
+            i += 8;
+        }
+#else
         while (i + 8 <= len && !swar_string_special(load64(s + i)))
             i += 8;
         while (i < len && !string_special[s[i]])
             i++;
+#endif
         if (i >= len)
             return expected(p, i, "'\"' to end the string");
         unsigned char c = s[i];
@@ -541,9 +599,8 @@ hb_json_doc *hb_json_parse(const char *data, size_t len, const char *name, hb_er
     p.len = data ? len : 0;
     p.name = name ? name : "JSON";
     p.err = err;
-    /* a guess that avoids most regrowth on repodata (about one node per 12 bytes) */
-    p.cap = len / 16 + 16;
-    p.nodes = hb_reallocarray(NULL, p.cap, sizeof *p.nodes);
+    /* a guess that avoids most regrowth on repodata (about one node per 17 bytes) */
+    grow(&p, len / 16 + 16);
     if (parse_document(&p) < 0) {
         free(p.nodes);
         strbuf_free(&p.dec);

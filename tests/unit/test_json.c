@@ -190,6 +190,50 @@ static void test_strings(void)
     hb_json_free(doc);
 }
 
+/* Every position of the first special byte in the 8-byte scan, and every tail length. */
+static void test_string_scan_positions(void)
+{
+    const char *specials[] = {"\"", "\\n", "\xc3\xa9", "\x01"};
+    for (size_t sp = 0; sp < 4; sp++) {
+        for (size_t k = 0; k < 40; k++) {
+            strbuf in = STRBUF_INIT, want = STRBUF_INIT;
+            strbuf_putc(&in, '"');
+            for (size_t j = 0; j < k; j++) {
+                strbuf_putc(&in, (char)('a' + j % 26));
+                strbuf_putc(&want, (char)('a' + j % 26));
+            }
+            strbuf_puts(&in, specials[sp]);
+            if (sp == 1)
+                strbuf_putc(&want, '\n');
+            if (sp == 2)
+                strbuf_puts(&want, "\xc3\xa9");
+            if (sp != 0)
+                strbuf_puts(&in, "xyz\"");
+            if (sp != 0)
+                strbuf_puts(&want, "xyz");
+            /* parse from an exact-size copy: reads past the end would be caught */
+            char *exact = hb_malloc(in.len);
+            memcpy(exact, in.buf, in.len);
+            hb_error err;
+            hb_json_doc *doc = hb_json_parse(exact, in.len, "t", &err);
+            if (sp == 3) {
+                char msg[128];
+                snprintf(msg, sizeof msg, "t: line 1, column %zu (byte offset %zu): control character "
+                         "U+0001 in string (it must be escaped)", k + 2, k + 1);
+                CHECK(!doc && strcmp(err.msg, msg) == 0);
+            } else {
+                size_t len = 0;
+                const char *s = doc ? hb_json_str(doc, hb_json_root(doc), &len) : NULL;
+                CHECK(s && len == want.len && (len == 0 || memcmp(s, want.buf, len) == 0));
+            }
+            hb_json_free(doc);
+            free(exact);
+            strbuf_free(&in);
+            strbuf_free(&want);
+        }
+    }
+}
+
 static void test_numbers(void)
 {
     const char *src = "[9223372036854775807, -9223372036854775808, 9223372036854775808,"
@@ -424,6 +468,7 @@ int main(void)
     test_types_and_iteration();
     test_type_errors();
     test_strings();
+    test_string_scan_positions();
     test_numbers();
     test_errors();
     test_depth();
