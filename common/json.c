@@ -687,6 +687,11 @@ void hb_json_free(hb_json_doc *doc)
 
 /* ---- access --------------------------------------------------------------- */
 
+static inline uint32_t type_of(const hb_json_node *v)
+{
+    return v ? v->info & TYPE_MASK : HB_JSON_NONE;
+}
+
 const hb_json_node *hb_json_root(const hb_json_doc *doc)
 {
     return doc->nodes;
@@ -699,7 +704,7 @@ size_t hb_json_node_count(const hb_json_doc *doc)
 
 enum hb_json_type hb_json_type(const hb_json_node *v)
 {
-    return (enum hb_json_type)(v->info & TYPE_MASK);
+    return (enum hb_json_type)type_of(v);
 }
 
 const char *hb_json_type_name(enum hb_json_type t)
@@ -712,13 +717,14 @@ const char *hb_json_type_name(enum hb_json_type t)
     case HB_JSON_STRING: return "string";
     case HB_JSON_ARRAY: return "array";
     case HB_JSON_OBJECT: return "object";
+    case HB_JSON_NONE: break;
     }
-    return "invalid";
+    return "no value";
 }
 
 static bool is_container(const hb_json_node *v)
 {
-    uint32_t t = v->info & TYPE_MASK;
+    uint32_t t = type_of(v);
     return t == HB_JSON_ARRAY || t == HB_JSON_OBJECT;
 }
 
@@ -734,7 +740,7 @@ const hb_json_node *hb_json_skip(const hb_json_node *v)
 
 const char *hb_json_str(const hb_json_doc *doc, const hb_json_node *v, size_t *len)
 {
-    if ((v->info & TYPE_MASK) != HB_JSON_STRING)
+    if (type_of(v) != HB_JSON_STRING)
         return NULL;
     if (len)
         *len = v->len;
@@ -750,7 +756,7 @@ char *hb_json_strdup(const hb_json_doc *doc, const hb_json_node *v)
 
 bool hb_json_str_equals(const hb_json_doc *doc, const hb_json_node *v, const char *s, size_t len)
 {
-    if ((v->info & TYPE_MASK) != HB_JSON_STRING || v->len != len)
+    if (type_of(v) != HB_JSON_STRING || v->len != len)
         return false;
     const char *t = (v->info & FLAG_DECODED ? doc->decoded : doc->data) + v->pos;
     return len == 0 || memcmp(t, s, len) == 0;
@@ -758,7 +764,7 @@ bool hb_json_str_equals(const hb_json_doc *doc, const hb_json_node *v, const cha
 
 const char *hb_json_number_text(const hb_json_doc *doc, const hb_json_node *v, size_t *len)
 {
-    if ((v->info & TYPE_MASK) != HB_JSON_NUMBER)
+    if (type_of(v) != HB_JSON_NUMBER)
         return NULL;
     if (len)
         *len = v->len;
@@ -767,7 +773,7 @@ const char *hb_json_number_text(const hb_json_doc *doc, const hb_json_node *v, s
 
 bool hb_json_is_integer(const hb_json_node *v)
 {
-    return (v->info & TYPE_MASK) == HB_JSON_NUMBER && (v->info & FLAG_INT);
+    return type_of(v) == HB_JSON_NUMBER && (v->info & FLAG_INT);
 }
 
 static const char *article(enum hb_json_type t)
@@ -795,7 +801,7 @@ int hb_json_get_string(const hb_json_doc *doc, const hb_json_node *v, const char
 
 int hb_json_get_bool(const hb_json_node *v, bool *out, hb_error *err)
 {
-    uint32_t t = v->info & TYPE_MASK;
+    uint32_t t = type_of(v);
     if (t != HB_JSON_TRUE && t != HB_JSON_FALSE)
         return type_error(v, "true or false", err);
     *out = t == HB_JSON_TRUE;
@@ -807,7 +813,7 @@ int hb_json_get_bool(const hb_json_node *v, bool *out, hb_error *err)
 
 int hb_json_get_int64(const hb_json_doc *doc, const hb_json_node *v, int64_t *out, hb_error *err)
 {
-    if ((v->info & TYPE_MASK) != HB_JSON_NUMBER)
+    if (type_of(v) != HB_JSON_NUMBER)
         return type_error(v, "an integer", err);
     const char *t = doc->data + v->pos;
     size_t n = v->len;
@@ -832,7 +838,7 @@ int hb_json_get_int64(const hb_json_doc *doc, const hb_json_node *v, int64_t *ou
 
 int hb_json_get_double(const hb_json_doc *doc, const hb_json_node *v, double *out, hb_error *err)
 {
-    if ((v->info & TYPE_MASK) != HB_JSON_NUMBER)
+    if (type_of(v) != HB_JSON_NUMBER)
         return type_error(v, "a number", err);
     const char *t = doc->data + v->pos;
     size_t n = v->len;
@@ -852,7 +858,7 @@ int hb_json_get_double(const hb_json_doc *doc, const hb_json_node *v, double *ou
 const hb_json_node *hb_json_object_getn(const hb_json_doc *doc, const hb_json_node *v,
                                         const char *key, size_t keylen)
 {
-    if ((v->info & TYPE_MASK) != HB_JSON_OBJECT)
+    if (type_of(v) != HB_JSON_OBJECT)
         return NULL;
     const hb_json_node *found = NULL;
     const hb_json_node *k = v + 1, *end = v + v->pos;
@@ -871,7 +877,7 @@ const hb_json_node *hb_json_object_get(const hb_json_doc *doc, const hb_json_nod
 
 const hb_json_node *hb_json_array_at(const hb_json_node *v, size_t i)
 {
-    if ((v->info & TYPE_MASK) != HB_JSON_ARRAY || i >= v->len)
+    if (type_of(v) != HB_JSON_ARRAY || i >= v->len)
         return NULL;
     const hb_json_node *e = v + 1;
     while (i--)
@@ -882,7 +888,7 @@ const hb_json_node *hb_json_array_at(const hb_json_node *v, size_t i)
 hb_json_iter hb_json_iter_init(const hb_json_node *container)
 {
     hb_json_iter it;
-    if (is_container(container)) {
+    if (container && is_container(container)) {
         it.cur = container + 1;
         it.end = container + container->pos;
     } else {
@@ -1082,6 +1088,7 @@ void hb_json_null(hb_json_writer *w)
 void hb_json_value(hb_json_writer *w, const hb_json_doc *doc, const hb_json_node *v)
 {
     switch (hb_json_type(v)) {
+    case HB_JSON_NONE:
     case HB_JSON_NULL: hb_json_null(w); break;
     case HB_JSON_FALSE: hb_json_bool(w, false); break;
     case HB_JSON_TRUE: hb_json_bool(w, true); break;

@@ -10,7 +10,9 @@
  * nesting deeper than HB_JSON_MAX_DEPTH.  Errors read
  * "NAME: line L, column C (byte B): expected ..., found ...".  Duplicate
  * object keys are kept; lookup returns the last one (as Python's json does).
- * The writer escapes strings into a strbuf and tracks commas for you.
+ * Accessors take NULL (a missing key) as "no value": type HB_JSON_NONE,
+ * count 0, lookups NULL, getters fail with "..., found no value".  The
+ * writer escapes strings into a strbuf and tracks commas for you.
  */
 #ifndef HPCBUILD_JSON_H
 #define HPCBUILD_JSON_H
@@ -25,7 +27,8 @@
 #define HB_JSON_MAX_DEPTH 1024
 
 enum hb_json_type {
-    HB_JSON_NULL = 1,
+    HB_JSON_NONE = 0,   /* no value: the NULL node a missing key or index gives */
+    HB_JSON_NULL,
     HB_JSON_FALSE,
     HB_JSON_TRUE,
     HB_JSON_NUMBER,
@@ -57,7 +60,7 @@ const hb_json_node *hb_json_root(const hb_json_doc *doc);
 size_t hb_json_node_count(const hb_json_doc *doc);
 
 enum hb_json_type hb_json_type(const hb_json_node *v);
-const char *hb_json_type_name(enum hb_json_type t);   /* "null", "object", ... */
+const char *hb_json_type_name(enum hb_json_type t);   /* "null", "object", ..., "no value" */
 /* Elements of an array, members of an object, 0 otherwise. */
 size_t hb_json_count(const hb_json_node *v);
 
@@ -102,7 +105,7 @@ typedef struct hb_json_iter {
 hb_json_iter hb_json_iter_init(const hb_json_node *container);
 bool hb_json_array_next(hb_json_iter *it, const hb_json_node **elem);
 bool hb_json_object_next(hb_json_iter *it, const hb_json_node **key, const hb_json_node **value);
-/* The node after v's subtree (its next sibling, in a container). */
+/* The node after v's subtree (its next sibling, in a container); v not NULL. */
 const hb_json_node *hb_json_skip(const hb_json_node *v);
 
 /* ---- Writer ------------------------------------------------------------
@@ -133,7 +136,7 @@ void hb_json_int64(hb_json_writer *w, int64_t v);
 void hb_json_double(hb_json_writer *w, double v);
 void hb_json_bool(hb_json_writer *w, bool v);
 void hb_json_null(hb_json_writer *w);
-/* Copies a parsed value (numbers keep their original text). */
+/* Copies a parsed value (numbers keep their original text; NULL writes null). */
 void hb_json_value(hb_json_writer *w, const hb_json_doc *doc, const hb_json_node *v);
 
 /* The escaped, quoted string alone, appended to out. */

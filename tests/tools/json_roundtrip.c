@@ -30,6 +30,9 @@ static void emit(hb_json_writer *w, const hb_json_doc *doc, const hb_json_node *
 {
     hb_error err;
     switch (hb_json_type(v)) {
+    case HB_JSON_NONE:
+        internal_error("a node of type none");
+        break;
     case HB_JSON_NULL:
         hb_json_null(w);
         break;

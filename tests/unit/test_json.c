@@ -151,6 +151,29 @@ static void test_type_errors(void)
     CHECK(hb_json_str(doc, hb_json_array_at(a, 1), &len) == NULL);
     CHECK(hb_json_number_text(doc, hb_json_array_at(a, 0), &len) == NULL);
     CHECK(hb_json_strdup(doc, hb_json_array_at(a, 1)) == NULL);
+
+    /* NULL (a missing key) is "no value" everywhere */
+    const hb_json_node *none = hb_json_object_get(doc, a, "x");
+    CHECK(none == NULL);
+    CHECK(hb_json_type(none) == HB_JSON_NONE);
+    CHECK_STR(hb_json_type_name(hb_json_type(none)), "no value");
+    CHECK(hb_json_count(none) == 0);
+    CHECK(hb_json_object_get(doc, none, "x") == NULL);
+    CHECK(hb_json_array_at(none, 0) == NULL);
+    CHECK(hb_json_str(doc, none, &len) == NULL);
+    CHECK(!hb_json_str_equals(doc, none, "", 0));
+    CHECK(!hb_json_is_integer(none));
+    CHECK(hb_json_number_text(doc, none, &len) == NULL);
+    hb_json_iter it = hb_json_iter_init(none);
+    const hb_json_node *k, *v;
+    CHECK(!hb_json_object_next(&it, &k, &v));
+    CHECK(hb_json_get_int64(doc, none, &i, &err) < 0);
+    CHECK_STR(err.msg, "expected an integer, found no value");
+    CHECK(hb_json_get_string(doc, none, &s, &len, &err) < 0);
+    CHECK_STR(err.msg, "expected a string, found no value");
+    CHECK(hb_json_get_double(doc, none, &d, &err) < 0);
+    CHECK(hb_json_get_bool(none, &b, &err) < 0);
+    CHECK_STR(err.msg, "expected true or false, found no value");
     hb_json_free(doc);
 }
 
