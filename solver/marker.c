@@ -476,12 +476,16 @@ static int format_operand(const marker_operand *o, strbuf *out, hb_error *err)
     return 0;
 }
 
-/* packaging's _format_marker, keeping the parentheses of a nested group
- * whose only content is another group (so str() never changes the meaning). */
+/* packaging's _format_marker: a group holding one comparison loses its
+ * parentheses; a group whose only content is another group is written once,
+ * keeping its parentheses when nested (packaging 26.3 drops them there, which
+ * changes the meaning of "a and ((b or c))"). */
 static int format_list(const marker *m, bool first, strbuf *out, hb_error *err)
 {
     if (m->nitems == 1 && m->items[0].kind == MARKER_ITEM_GROUP)
         return format_list(m->items[0].group, first, out, err);
+    if (m->nitems == 1)   /* a lone comparison never needs parentheses */
+        first = true;
     if (!first)
         strbuf_putc(out, '(');
     for (size_t i = 0; i < m->nitems; i++) {
