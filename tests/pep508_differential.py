@@ -13,7 +13,7 @@ import os, random, re, sys
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 from hbtest import Tally, drive
 
-from packaging.markers import Marker
+from packaging.markers import Marker, UndefinedComparison
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
@@ -32,7 +32,7 @@ STR_VARS = ["os_name", "sys_platform", "platform_machine", "platform_system",
             "platform_python_implementation", "implementation_name", "os.name", "sys.platform",
             "platform.machine", "python_implementation"]
 STR_VALUES = ["posix", "nt", "linux", "win", "darwin", "x86_64", "aarch64", "Linux", "Windows",
-              "CPython", "PyPy", "cpython", "pypy", "arm", "86"]
+              "CPython", "PyPy", "cpython", "pypy", "arm", "arm6"]
 VER_VARS = ["python_version", "python_full_version", "implementation_version", "platform_release"]
 VER_VALUES = ["3", "3.8", "3.12", "3.12.1", "3.13.0rc1", "2.7", "6.1", "6.1.0", "3.12.*", "3.*",
               "1!1.0", "3.8.10", "3.13"]
@@ -84,7 +84,8 @@ def atom(for_str):
         if for_str:
             val = canonicalize_name(val)   # 23 normalizes only the first item when parsing
     sp = " " if op in ("in", "not in") else ws()
-    if rng.random() < 0.3 and var != "extra":
+    # a literal on the left is the version being tested: 23 raises for "3.*" there
+    if rng.random() < 0.3 and var != "extra" and "*" not in val:
         return quote(val) + sp + op + sp + var
     return var + sp + op + sp + quote(val)
 
@@ -188,8 +189,11 @@ cases, want = [], []
 for m in markers:
     for env in ENVS:
         cases.append(["pep508.marker_eval", m] + ["%s=%s" % kv for kv in env.items()])
-        want.append("true" if Marker(m).evaluate(env) else "false")
+        try:
+            want.append("true" if Marker(m).evaluate(env) else "false")
+        except UndefinedComparison:   # e.g. '2.7' ~= platform_release with release "10"
+            want.append("error")
 for c, w, r in zip(cases, want, drive(cases)):
-    t.check("marker.evaluate", r == [w], "%r env %s: packaging 23 %s, we %r" % (c[1], c[2:4], w, r))
+    t.check("marker.evaluate", r[:1] == [w], "%r env %s: packaging 23 %s, we %r" % (c[1], c[2:4], w, r))
 print("(%d generated requirements skipped: packaging 23 validates URLs, 26 does not)" % skipped)
 t.finish()
