@@ -188,7 +188,6 @@ static int hexdigit(char c)
 static char *decode_python_body(const char *b, size_t n, size_t *outlen, const char **why)
 {
     strbuf out = STRBUF_INIT;
-    strbuf_reserve(&out, n);
     for (size_t i = 0; i < n; i++) {
         char c = b[i];
         if (c == '\n' || c == '\r') { *why = "line break inside a quoted string"; goto fail; }
@@ -248,7 +247,6 @@ static char *decode_python_body(const char *b, size_t n, size_t *outlen, const c
         }
     }
     *outlen = out.len;
-    strbuf_reserve(&out, 0);
     return strbuf_detach(&out);
 fail:
     strbuf_free(&out);

@@ -465,10 +465,10 @@ static int parse_version_many(rlex *lx, strbuf *joined)
         if (lx->pos + 1 < lx->len && lx->s[lx->pos] == '.' && lx->s[lx->pos + 1] == '*') {
             bool eq = lx->s[start] == '=' || lx->s[start] == '!';
             if (eq && m.op_len == 2)
-                return rfail(lx, lx->pos, "a '.*' prefix match cannot follow a pre-, post- or "
+                return rfail(lx, lx->pos + 1, "a '.*' prefix match cannot follow a pre-, post- or "
                              "dev-release or a local label in '%.*s'", (int)(m.end - start + 2),
                              lx->s + start);
-            return rfail(lx, lx->pos, "'.*' suffix can only be used with == or != operators");
+            return rfail(lx, lx->pos + 1, "'.*' suffix can only be used with == or != operators");
         }
         if (opt_local(lx->s, lx->len, lx->pos, false) != lx->pos)
             return rfail(lx, lx->pos, "a local version label can only be used with == or != operators");

@@ -46,7 +46,6 @@ bool pyname_is_normalized(const char *s, size_t len)
 
 static void collapse_to(strbuf *out, const char *s, size_t len, char sep)
 {
-    strbuf_reserve(out, len);
     for (size_t i = 0; i < len;) {
         if (is_sep((unsigned char)s[i])) {
             while (i < len && is_sep((unsigned char)s[i]))
@@ -68,7 +67,6 @@ char *pyname_canonicalize(const char *s, size_t len)
 {
     strbuf sb = STRBUF_INIT;
     collapse_to(&sb, s, len, '-');
-    strbuf_reserve(&sb, 0);
     return strbuf_detach(&sb);
 }
 
@@ -76,7 +74,6 @@ char *pyname_wheel_escape(const char *s, size_t len)
 {
     strbuf sb = STRBUF_INIT;
     collapse_to(&sb, s, len, '_');
-    strbuf_reserve(&sb, 0);
     return strbuf_detach(&sb);
 }
 
