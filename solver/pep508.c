@@ -496,6 +496,10 @@ static int parse_marker_part(rlex *lx, pep508_requirement *req, const char *afte
 
 static int parse(rlex *lx, pep508_requirement *req)
 {
+    /* names, extras and URLs are C strings here: a NUL byte cannot be kept */
+    const char *nul = memchr(lx->s, '\0', lx->len);
+    if (nul)
+        return rfail(lx, (size_t)(nul - lx->s), "unexpected NUL byte");
     skip_ws(lx);
     size_t n = match_identifier(lx->s, lx->len, lx->pos);
     if (!n)
@@ -620,8 +624,9 @@ static char *extras_key(const pep508_requirement *r)
             strbuf_puts(&sb, c[i]);
             strbuf_putc(&sb, '\n');
         }
-        free(c[i]);
     }
+    for (size_t i = 0; i < r->nextras; i++)
+        free(c[i]);
     free(c);
     return strbuf_detach(&sb);
 }
