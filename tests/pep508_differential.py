@@ -195,5 +195,20 @@ for m in markers:
             want.append("error")
 for c, w, r in zip(cases, want, drive(cases)):
     t.check("marker.evaluate", r[:1] == [w], "%r env %s: packaging 23 %s, we %r" % (c[1], c[2:4], w, r))
+# names: PEP 503 canonical form, validity, wheel escaping, "is normalized"
+VALID = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])\Z", re.IGNORECASE)
+NORMALIZED = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*\Z")
+names = list(dict.fromkeys("".join(rng.choice("aZ09._-- \t") for _ in range(rng.randint(0, 8)))
+                           for _ in range(3000)))
+reqs_n = []
+for n in names:
+    reqs_n += [["pyname.canonicalize", n], ["pyname.valid", n], ["pyname.wheel", n], ["pyname.normalized", n]]
+resp_n = drive(reqs_n)
+for i, n in enumerate(names):
+    c, v, w, z = resp_n[4 * i:4 * i + 4]
+    t.check("name.canonical", c == [canonicalize_name(n)], "%r: %r" % (n, c))
+    t.check("name.valid", v == [str(bool(VALID.match(n))).lower()], "%r: %r" % (n, v))
+    t.check("name.wheel", w == [re.sub(r"[-_.]+", "_", n).lower()], "%r: %r" % (n, w))
+    t.check("name.normalized", z == [str(bool(NORMALIZED.match(n))).lower()], "%r: %r" % (n, z))
 print("(%d generated requirements skipped: packaging 23 validates URLs, 26 does not)" % skipped)
 t.finish()
