@@ -12,6 +12,7 @@
 
 #include "hpcbuild/alloc.h"
 #include "hpcbuild/pep440.h"
+#include "hpcbuild/process.h"
 #include "hpcbuild/pyname.h"
 
 /* ------------------------------------------------------------------ lexer */
@@ -748,13 +749,11 @@ static int eval_atom(eval_ctx *cx, const marker_item *it, bool *res)
     } else {
         l = it->lhs.text, ln = it->lhs.len, r = envval, rn = envlen;
     }
-    if (is_set_key) {
-        pyname_canonicalize_to(&a, l, ln);
-        strbuf c = STRBUF_INIT;
-        pyname_canonicalize_to(&c, r, rn);
+    if (is_set_key) {   /* a string given for a set variable: compare normalized */
+        strbuf_truncate(&a, 0);
         strbuf_truncate(&b, 0);
-        strbuf_append(&b, c.buf ? c.buf : "", c.len);
-        strbuf_free(&c);
+        pyname_canonicalize_to(&a, l, ln);
+        pyname_canonicalize_to(&b, r, rn);
         l = strbuf_str(&a), ln = a.len, r = strbuf_str(&b), rn = b.len;
     }
     if (is_version_key(key, keylen) && it->op != MARKER_OP_IN && it->op != MARKER_OP_NOT_IN &&
@@ -817,8 +816,6 @@ int marker_evaluate(const marker *m, const marker_env *env, bool *result, hb_err
 }
 
 /* ------------------------------------------------ interpreter environment */
-
-#include "hpcbuild/process.h"
 
 /* packaging.markers.default_environment(), printed as NAME\0VALUE\0 pairs. */
 static const char env_script[] =
