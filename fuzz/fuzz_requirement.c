@@ -1,10 +1,12 @@
 /* libFuzzer harness: PEP 508 requirements.  Parse; on success write str() and
  * check that it parses again to an equal requirement with the same str()
  * (skipped when a marker value holds a backslash or line break, which
- * packaging's str() writes unescaped, so it cannot round-trip). */
+ * packaging's str() writes unescaped, so it cannot round-trip), and that the
+ * specifier string is what the pep440 module makes of it. */
 #include <stdlib.h>
 #include <string.h>
 
+#include "hpcbuild/pep440.h"
 #include "hpcbuild/pep508.h"
 
 int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size);
@@ -29,6 +31,16 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size)
         strbuf_free(&s2);
         pep508_requirement_free(&again);
     }
+    /* the specifier string agrees with the pep440 module's SpecifierSet */
+    pep440_specset set;
+    if (pep440_specset_parse(&set, req.specifier, strlen(req.specifier), &err) != 0)
+        abort();
+    strbuf f = STRBUF_INIT;
+    pep440_specset_format(&set, &f);
+    if (strcmp(strbuf_str(&f), req.specifier) != 0)
+        abort();
+    strbuf_free(&f);
+    pep440_specset_free(&set);
     if (req.marker) {
         marker_env env = MARKER_ENV_INIT;
         for (size_t i = 0; marker_default_variables[i]; i++)

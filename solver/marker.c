@@ -12,6 +12,7 @@
 
 #include "hpcbuild/alloc.h"
 #include "hpcbuild/pep440.h"
+#include "hpcbuild/pep508.h"
 #include "hpcbuild/process.h"
 #include "hpcbuild/pyname.h"
 
@@ -761,10 +762,17 @@ static int eval_atom(eval_ctx *cx, const marker_item *it, bool *res)
         strbuf spec = STRBUF_INIT;
         strbuf_puts(&spec, op_text(it->op));
         strbuf_append(&spec, r, rn);
-        pep440_specset set;
-        if (pep440_specset_parse(&set, spec.buf, spec.len, NULL) == 0) {
-            *res = pep440_specset_contains(&set, l, ln, PEP440_PRE_ALLOW, false);
-            pep440_specset_free(&set);
+        if (pep508_specifier_valid(spec.buf, spec.len)) {
+            pep440_specset set;
+            hb_error perr;
+            if (pep440_specset_parse(&set, spec.buf, spec.len, &perr) != 0) {
+                /* valid for packaging, beyond what pep440 represents */
+                rc = hb_error_set(cx->err, HB_EINVAL, "cannot compare %.*s: %s",
+                                  (int)(keylen > 100 ? 100 : keylen), key, perr.msg);
+            } else {
+                *res = pep440_specset_contains(&set, l, ln, PEP440_PRE_ALLOW, false);
+                pep440_specset_free(&set);
+            }
             strbuf_free(&spec);
             goto done;
         }

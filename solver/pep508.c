@@ -271,6 +271,15 @@ static bool match_specifier(const char *s, size_t len, size_t i, spec_match *m)
     return false;
 }
 
+bool pep508_specifier_valid(const char *s, size_t len)
+{
+    size_t a = skip_pyspace(s, len, 0);
+    spec_match m;
+    if (!match_specifier(s, len, a, &m))
+        return false;
+    return skip_pyspace(s, len, m.end) == len;
+}
+
 /* --- specifier sets --- */
 
 typedef struct spec {
@@ -312,6 +321,15 @@ static void canonical_version(strbuf *out, const char *v, size_t n, bool strip)
     strbuf_free(&f);
 }
 
+static void free_specs(spec *specs, size_t n)
+{
+    for (size_t k = 0; k < n; k++) {
+        free(specs[k].text);
+        free(specs[k].key);
+    }
+    free(specs);
+}
+
 static int spec_cmp(const void *a, const void *b)
 {
     return strcmp(((const spec *)a)->text, ((const spec *)b)->text);
@@ -340,16 +358,23 @@ static int build_specset(rlex *lx, const char *joined, size_t jlen, size_t errpo
         if (b > a) {
             spec_match m;
             if (!match_specifier(joined, b, a, &m) || m.end != b) {
-                for (size_t k = 0; k < n; k++) {
-                    free(specs[k].text);
-                    free(specs[k].key);
-                }
-                free(specs);
+                free_specs(specs, n);
                 return rfail(lx, errpos, "invalid specifier '%.*s'", (int)(b - a), joined + a);
             }
             strbuf text = STRBUF_INIT, key = STRBUF_INIT;
             strbuf_append(&text, joined + a, m.op_len);
             strbuf_append(&text, joined + m.ver_start, m.end - m.ver_start);
+            /* what the regex accepts, the pep440 module must represent
+             * (it refuses numbers beyond uint64_t, packaging does not) */
+            pep440_specset check;
+            hb_error perr;
+            if (pep440_specset_parse(&check, text.buf, text.len, &perr) != 0) {
+                strbuf_free(&text);
+                strbuf_free(&key);
+                free_specs(specs, n);
+                return rfail(lx, errpos, "%s", perr.msg);
+            }
+            pep440_specset_free(&check);
             const char *ver = joined + m.ver_start;
             size_t vlen = m.end - m.ver_start;
             strbuf_append(&key, joined + a, m.op_len);
@@ -382,15 +407,6 @@ static int build_specset(rlex *lx, const char *joined, size_t jlen, size_t errpo
     *out = specs;
     *nout = n;
     return 0;
-}
-
-static void free_specs(spec *specs, size_t n)
-{
-    for (size_t k = 0; k < n; k++) {
-        free(specs[k].text);
-        free(specs[k].key);
-    }
-    free(specs);
 }
 
 /* --- requirement parser --- */

@@ -43,5 +43,8 @@ void pep508_requirement_free(pep508_requirement *req);
  * (a value holding both quote characters). */
 int pep508_requirement_format(const pep508_requirement *req, strbuf *out, hb_error *err);
 bool pep508_requirement_equal(const pep508_requirement *a, const pep508_requirement *b);
+/* True when s is one clause packaging's Specifier() accepts ("~= 1.4.5a4"),
+ * by its grammar alone (numbers of any size). */
+bool pep508_specifier_valid(const char *s, size_t len);
 
 #endif
