@@ -124,6 +124,9 @@ def requirement():
 
 
 _EXTRA_LITERAL = re.compile(r'(\bextra (?:==|!=|<=|>=|<|>|~=|===|in|not in) ")([^"]*)(")')
+_EXTRA_LITERAL_LEFT = re.compile(r'(")([^"]*)(" (?:==|!=|<=|>=|<|>|~=|===|in|not in) extra\b)')
+_OPS_RE = r"(?:==|!=|<=|>=|<|>|~=|===|in|not in)"
+_EXTRA_VS_VARIABLE = re.compile(r"\bextra %s [a-z]|[a-z_] %s extra\b" % (_OPS_RE, _OPS_RE))
 MUTATE = "[](),;@=<>!~ \tabcXY019.-_*+"
 
 
@@ -205,6 +208,54 @@ for m in markers:
             want.append("error")
 for c, w, r in zip(cases, want, drive(cases)):
     t.check("marker.evaluate", r[:1] == [w], "%r env %s: packaging 23 %s, we %r" % (c[1], c[2:4], w, r))
+# the marker tokenizer: random token soups (validity always; str() when there
+# are no parentheses, where 26's nested-group output differs), parsed by 23 as
+# the marker of a requirement because 23's Marker() ignores trailing text
+MTOK = ["os_name", "os.name", "sys_platform", "python_version", "python_full_version", "extra",
+        "platform.version", "platform_release", "implementation_name", "python_implementation",
+        "platform.python_implementation", "==", "!=", "<=", ">=", "<", ">", "~=", "===", "in", "not",
+        "not in", "notin", "and", "or", "andor", "(", ")", "'a'", '"3.8"', "'linux'", '"x y"', "'1.0'",
+        "'Foo_Bar'", "x", "=", "'", '"', "3.8", "os_names", "extra_", "_extra", "inx"]
+soups = []
+for _ in range(8000):
+    toks = [rng.choice(MTOK) for _ in range(rng.randint(1, 8))]
+    soups.append("".join(tk + rng.choice(["", " ", " ", "\t"]) for tk in toks))
+VARS_T = [tk for tk in MTOK[:10]]
+VALS_T = ["'a'", '"3.8"', "'linux'", '"x y"', "'1.0'", "'Foo_Bar'"]
+OPS_T = ["==", "!=", "<=", ">=", "<", ">", "~=", "===", "in", "not in"]
+for _ in range(8000):
+    toks = []
+    for i in range(rng.randint(1, 3)):
+        if i:
+            toks.append(rng.choice(["and", "or"]))
+        a, b = rng.choice(VARS_T), rng.choice(VALS_T)
+        toks += [a, rng.choice(OPS_T), b] if rng.random() < 0.6 else [b, rng.choice(OPS_T), a]
+    if rng.random() < 0.7:   # one token replaced or inserted
+        k = rng.randrange(len(toks) + 1)
+        if rng.random() < 0.5 and k < len(toks):
+            toks[k] = rng.choice(MTOK)
+        else:
+            toks.insert(k, rng.choice(MTOK))
+    soups.append("".join(tk + rng.choice(["", " ", " ", " ", "\t"]) for tk in toks))
+soups = list(dict.fromkeys(soups))
+resp_m = drive([["pep508.marker", m] for m in soups])
+for m, r in zip(soups, resp_m):
+    try:   # through Requirement: 23's Marker() ignores trailing text, 26.3's does not
+        want = str(Requirement("name; " + m).marker)
+    except InvalidRequirement:
+        want = None
+    except SyntaxError:   # 23 leaks ast.literal_eval's SyntaxError for some quoted strings
+        want = None
+    if want is None:
+        t.check("marker.soup.invalid", r[0] == "error", "%r: packaging 23 rejects it, we %r" % (m, r))
+    elif "(" in m or (r[0] == "ok" and _EXTRA_VS_VARIABLE.search(r[1])):
+        # 23 also turned the variable facing `extra` into a normalized string
+        t.check("marker.soup.valid", r[0] == "ok", "%r: packaging 23 accepts it, we %r" % (m, r))
+    else:
+        want = _EXTRA_LITERAL.sub(lambda x: x.group(1) + canonicalize_name(x.group(2)) + x.group(3), want)
+        want = _EXTRA_LITERAL_LEFT.sub(lambda x: x.group(1) + canonicalize_name(x.group(2)) + x.group(3), want)
+        t.check("marker.soup.valid", r == ["ok", want], "%r: packaging 23 %r, we %r" % (m, want, r))
+
 # names: PEP 503 canonical form, validity, wheel escaping, "is normalized"
 VALID = re.compile(r"^([A-Z0-9]|[A-Z0-9][A-Z0-9._-]*[A-Z0-9])\Z", re.IGNORECASE)
 NORMALIZED = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*\Z")
