@@ -32,8 +32,8 @@ enum { MAX_DEPTH = 200 };
 void marker_quote_input(strbuf *out, const char *s, size_t len)
 {
     static const char hex[] = "0123456789abcdef";
-    size_t shown = len > 200 ? 200 : len;
-    for (size_t i = 0; i < shown; i++) {
+    size_t start = out->len, i = 0;
+    for (; i < len && out->len - start < 160; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c == '\n') strbuf_puts(out, "\\n");
         else if (c == '\r') strbuf_puts(out, "\\r");
@@ -44,7 +44,7 @@ void marker_quote_input(strbuf *out, const char *s, size_t len)
             strbuf_append(out, esc, 4);
         } else strbuf_putc(out, (char)c);
     }
-    if (shown < len)
+    if (i < len)
         strbuf_puts(out, "...");
 }
 
@@ -658,8 +658,14 @@ typedef struct eval_ctx {
 static int undefined_comparison(eval_ctx *cx, int op, const char *lhs, size_t ln, const char *rhs,
                                 size_t rn)
 {
-    return hb_error_set(cx->err, HB_EINVAL, "undefined comparison '%s' on '%.*s' and '%.*s'",
-                        op_text(op), (int)(ln > 100 ? 100 : ln), lhs, (int)(rn > 100 ? 100 : rn), rhs);
+    strbuf a = STRBUF_INIT, b = STRBUF_INIT;
+    marker_quote_input(&a, lhs, ln);
+    marker_quote_input(&b, rhs, rn);
+    hb_error_set(cx->err, HB_EINVAL, "undefined comparison '%s' on '%s' and '%s'", op_text(op),
+                 strbuf_str(&a), strbuf_str(&b));
+    strbuf_free(&a);
+    strbuf_free(&b);
+    return -1;
 }
 
 /* String rules of packaging >= 26 (the spec's Jan 2026 wording). */
@@ -682,10 +688,14 @@ static int eval_atom(eval_ctx *cx, const marker_item *it, bool *res)
     const char *key = keyop->text;
     size_t keylen = keyop->len;
     const marker_env_var *v = marker_env_get(cx->env, key, keylen);
-    if (!v)
-        return hb_error_set(cx->err, HB_EINVAL,
-                            "undefined environment variable '%.*s': the marker reads it but the "
-                            "environment does not set it", (int)(keylen > 100 ? 100 : keylen), key);
+    if (!v) {
+        strbuf q = STRBUF_INIT;
+        marker_quote_input(&q, key, keylen);
+        hb_error_set(cx->err, HB_EINVAL, "undefined environment variable '%s': the marker reads it "
+                     "but the environment does not set it", strbuf_str(&q));
+        strbuf_free(&q);
+        return -1;
+    }
     strbuf a = STRBUF_INIT, b = STRBUF_INIT;
     int rc = 0;
     bool is_set_key = key_is(key, keylen, "extras") || key_is(key, keylen, "dependency_groups");

@@ -184,6 +184,17 @@ static void test_marker_eval(void)
     bool r = eval("python_version < '3.13' and python_version == 'dog'", &env, &rc, &err);
     CHECK(rc == 0 && !r, "string fallback for a non-version");
     marker_env_set(&env, "python_version", "3.12");
+    eval("os_name ~= 'a\\nb'", &env, &rc, &err);
+    CHECK(rc == -1 && !strchr(err.msg, '\n') && strstr(err.msg, "a\\nb"), "one line: %s", err.msg);
+    eval("'x' == 'line\\nbreak'", &env, &rc, &err);
+    CHECK(rc == -1 && !strchr(err.msg, '\n'), "one line: %s", err.msg);
+    strbuf longin = STRBUF_INIT;
+    for (int k = 0; k < 300; k++)
+        strbuf_puts(&longin, "\x01");
+    strbuf_puts(&longin, " ==");
+    marker *lm = marker_parse(longin.buf, longin.len, &err);
+    CHECK(!lm && strstr(err.msg, "...' at position 0: expected"), "long input keeps the reason: %s", err.msg);
+    strbuf_free(&longin);
     const marker_env_var *v = marker_env_get(&env, "os_name", 7);
     CHECK(v && strcmp(v->value, "nt") == 0 && env.n == 5, "env replaced os_name, has 5 vars");
     marker_env_free(&env);
