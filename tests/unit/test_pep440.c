@@ -77,6 +77,7 @@ static void test_versions(void)
     check_error("18446744073709551616",
                 "invalid version '18446744073709551616' at position 0: number too large (the limit is 18446744073709551615)");
     check_error("1.0\n2", "invalid version '1.0\\x0a2' at position 3: unexpected byte 0x0a");
+    check_error("1.0+abc-", "invalid version '1.0+abc-' at position 8: expected a letter or digit in the local version label");
     check_error("1!", "invalid version '1!' at position 2: expected a number after the epoch '!'");
 
     CHECK(cmp("1.0", "1.0.0.0.0.0.0") == 0);
