@@ -3,7 +3,8 @@
  * Input: a specifier set on the first line, candidate versions on the rest.
  * Invariants: parsing never crashes; str(set) parses to an equal set with the
  * same str() and the same answers; filter keeps indices in order; an
- * unsatisfiable set contains nothing, whatever the pre-release setting. */
+ * unsatisfiable set contains nothing, whatever the pre-release setting; a
+ * set lies within itself, its str() form and the empty set. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,6 +61,17 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
 
     bool unsat = pep440_specset_is_unsatisfiable(&set);
+    if (!set.has_arbitrary) {   /* a set lies within itself and within "" */
+        pep440_specset empty;
+        if (pep440_specset_parse(&empty, "", 0, &err) != 0)
+            abort();
+        if (pep440_specset_is_subset(&set, &again, &err) != 1 ||
+            pep440_specset_is_subset(&again, &set, &err) != 1 ||
+            pep440_specset_is_subset(&set, &empty, &err) != 1 ||
+            (unsat && pep440_specset_is_subset(&empty, &set, &err) != 0))
+            abort();
+        pep440_specset_free(&empty);
+    }
     size_t *keep = hb_calloc(n + 1, sizeof *keep);
     for (int pre = -1; pre <= 1; pre++) {
         for (size_t i = 0; i < n; i++) {

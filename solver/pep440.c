@@ -328,6 +328,17 @@ static int parse_version(parser *p, pep440_version *v)
         return 0;
 
     char c = s[p->i];
+    if (is_sep(c) && v->local)
+        return fail(p, p->i + 1, "expected a letter or digit in the local version label");
+    /* a whole label that is valid somewhere, but not after what came before */
+    size_t q = p->i + (is_sep(c) ? 1 : 0), wlen = 0;
+    static const char *const labels[] = {"alpha", "beta", "preview", "pre", "rc", "a", "b", "c",
+                                         "post", "rev", "r", "dev"};
+    for (size_t k = 0; !wlen && k < sizeof labels / sizeof *labels; k++)
+        if (match_word(s, q, e, labels[k], strlen(labels[k])))
+            wlen = strlen(labels[k]);
+    if (wlen && (q + wlen == e || !is_alnum(s[q + wlen]) || is_digit(s[q + wlen])))
+        return fail(p, q, "label out of order or repeated (the order is N!N.N{a|b|rc}N.postN.devN+local)");
     if (is_sep(c)) {
         if (p->i + 1 == e)
             return fail(p, p->i + 1, "expected a number");

@@ -708,40 +708,73 @@ static bool interval_has_final(const point *lo, const point *hi)
 
 typedef struct ivl { point lo, hi; } ivl;
 
+/* A list of disjoint intervals, and a spare buffer of the same capacity. */
+typedef struct ivlist {
+    ivl *v, *spare;
+    size_t n, cap;
+} ivlist;
+
+static void ivlist_init(ivlist *l, size_t cap)
+{
+    l->cap = cap < 4 ? 4 : cap;
+    l->v = hb_calloc(l->cap, sizeof *l->v);
+    l->spare = hb_calloc(l->cap, sizeof *l->spare);
+    l->v[0].lo = mk(K_NEG_INF, NULL);
+    l->v[0].hi = mk(K_POS_INF, NULL);
+    l->n = 1;
+}
+
+static void ivlist_free(ivlist *l)
+{
+    free(l->v);
+    free(l->spare);
+}
+
+/* l = l ∩ (the union of the k intervals lo[i] < x < hi[i]) */
+static void ivlist_intersect(ivlist *l, const point *los, const point *his, int k)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < l->n; i++)
+        for (int j = 0; j < k; j++) {
+            const point *lo = cmp_pp(&l->v[i].lo, &los[j]) >= 0 ? &l->v[i].lo : &los[j];
+            const point *hi = cmp_pp(&l->v[i].hi, &his[j]) <= 0 ? &l->v[i].hi : &his[j];
+            if (!interval_nonempty(lo, hi))
+                continue;
+            point lop = *lo, hip = *hi;   /* lo, hi may point into l->v */
+            if (m == l->cap) {
+                l->cap *= 2;
+                l->spare = hb_reallocarray(l->spare, l->cap, sizeof *l->spare);
+                l->v = hb_reallocarray(l->v, l->cap, sizeof *l->v);
+            }
+            l->spare[m].lo = lop;
+            l->spare[m].hi = hip;
+            m++;
+        }
+    ivl *t = l->v;
+    l->v = l->spare;
+    l->spare = t;
+    l->n = m;
+}
+
+/* The versions every clause but === admits. */
+static void set_intervals(const pep440_specset *set, ivlist *l)
+{
+    ivlist_init(l, set->nclauses + 2);
+    for (size_t ci = 0; ci < set->nclauses && l->n; ci++) {
+        const struct pep440_clause *c = &set->clauses[ci];
+        if (c->op != OP_ARB)
+            ivlist_intersect(l, c->lo, c->hi, c->nint);
+    }
+}
+
 bool pep440_specset_is_unsatisfiable(const pep440_specset *set)
 {
     if (set->nclauses == 0)
         return false;
-    size_t cap = set->nclauses + 2, n = 1;
-    ivl *cur = hb_calloc(cap, sizeof *cur), *next = hb_calloc(cap, sizeof *next);
-    cur[0].lo = mk(K_NEG_INF, NULL);
-    cur[0].hi = mk(K_POS_INF, NULL);
-    for (size_t ci = 0; ci < set->nclauses && n; ci++) {
-        const struct pep440_clause *c = &set->clauses[ci];
-        if (c->op == OP_ARB)
-            continue;
-        size_t m = 0;
-        for (size_t i = 0; i < n; i++)
-            for (int j = 0; j < c->nint; j++) {
-                const point *lo = cmp_pp(&cur[i].lo, &c->lo[j]) >= 0 ? &cur[i].lo : &c->lo[j];
-                const point *hi = cmp_pp(&cur[i].hi, &c->hi[j]) <= 0 ? &cur[i].hi : &c->hi[j];
-                if (interval_nonempty(lo, hi)) {
-                    point lop = *lo, hip = *hi;   /* lo, hi may point into cur */
-                    if (m == cap) {
-                        cap *= 2;
-                        next = hb_reallocarray(next, cap, sizeof *next);
-                        cur = hb_reallocarray(cur, cap, sizeof *cur);
-                    }
-                    next[m].lo = lop;
-                    next[m].hi = hip;
-                    m++;
-                }
-            }
-        ivl *t = cur;   /* both buffers always have cap entries */
-        cur = next;
-        next = t;
-        n = m;
-    }
+    ivlist l;
+    set_intervals(set, &l);
+    ivl *cur = l.v;
+    size_t n = l.n;
     bool unsat = n == 0;
     if (!unsat && set->has_arbitrary) {
         const struct pep440_clause *first = NULL;
@@ -777,7 +810,42 @@ bool pep440_specset_is_unsatisfiable(const pep440_specset *set)
             any_final = interval_has_final(&cur[i].lo, &cur[i].hi);
         unsat = !any_final;
     }
-    free(cur);
-    free(next);
+    ivlist_free(&l);
     return unsat;
+}
+
+int pep440_specset_is_subset(const pep440_specset *a, const pep440_specset *b, hb_error *err)
+{
+    if (a->has_arbitrary || b->has_arbitrary)
+        return hb_error_set(err, HB_EINVAL, "subset tests are not defined for sets with === clauses");
+    if (a->prereleases != PEP440_PRE_UNSET && b->prereleases != PEP440_PRE_UNSET &&
+        a->prereleases != b->prereleases)
+        return hb_error_set(err, HB_EINVAL,
+                            "subset tests need the same explicit pre-release setting on both sets");
+    ivlist la;
+    set_intervals(a, &la);
+    bool subset = true;
+    /* a ⊆ b when a meets the complement of no clause of b */
+    for (size_t ci = 0; ci < b->nclauses && subset && la.n; ci++) {
+        const struct pep440_clause *c = &b->clauses[ci];
+        point los[3], his[3];
+        int k = 0;
+        los[k] = mk(K_NEG_INF, NULL);
+        for (int j = 0; j < c->nint; j++) {
+            his[k++] = c->lo[j];
+            los[k] = c->hi[j];
+        }
+        his[k++] = mk(K_POS_INF, NULL);
+        ivlist t;
+        t.cap = la.n + 4;
+        t.v = hb_reallocarray(NULL, t.cap, sizeof *t.v);
+        t.spare = hb_reallocarray(NULL, t.cap, sizeof *t.spare);
+        memcpy(t.v, la.v, la.n * sizeof *t.v);
+        t.n = la.n;
+        ivlist_intersect(&t, los, his, k);
+        subset = t.n == 0;
+        ivlist_free(&t);
+    }
+    ivlist_free(&la);
+    return subset ? 1 : 0;
 }

@@ -50,6 +50,10 @@ def expect_error(resp):
     return ok, "got %r, expected an error" % (resp,)
 
 
+def expect_ok_bool(resp):
+    return resp in (["true"], ["false"]), "got %r" % (resp,)
+
+
 def field(i, want):
     def check(resp):
         return resp[0] == "ok" and resp[i] == want, "got %r, field %d expected %r" % (resp, i, want)
@@ -280,6 +284,20 @@ def raw_spec(name, cases):
         elif short == "test_specifiers_combine":
             # SpecifierSet(left) & right == SpecifierSet(expected)
             add(g, ["pep440.spec.equal", c["left"] + "," + c["right"], c["expected"]], expect_bool(True))
+        elif short in ("test_is_subset", "test_is_superset"):
+            a, b = (c["left"], c["right"]) if short == "test_is_subset" else (c["right"], c["left"])
+            add(g, ["pep440.spec.subset", a, "", b, ""], expect_bool(c["expected"]))
+        elif short == "test_set_relations_reject_arbitrary_equality" and "left" in c:
+            for a, b in ((c["left"], c["right"]), (c["right"], c["left"])):
+                add(g, ["pep440.spec.subset", a, "", b, ""], expect_error)
+            add(g, ["pep440.spec.unsat", c["left"] + "," + c["right"], ""], expect_ok_bool)
+        elif short == "test_set_relations_reject_arbitrary_equality":
+            pass   # the method table: crossed with the left/right table above
+        elif short == "test_set_relations_raise_on_prerelease_policy_mismatch":
+            if c["method"] != "is_disjoint":
+                add(g, ["pep440.spec.subset", ">=1.0", "true", ">=1.0", "false"], expect_error)
+            else:
+                SKIPPED.append((name + " [is_disjoint]", 1))
         elif short == "test_is_disjoint":
             joined = ",".join(x for x in (c["left"], c["right"]) if x)
             add_unsat(g, joined, c["expected"])

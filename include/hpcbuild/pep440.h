@@ -79,6 +79,11 @@ int pep440_specset_prereleases(const pep440_specset *set);
 /* SpecifierSet.is_unsatisfiable(): no version (or `===` string) can satisfy
  * every clause (with an explicit PEP440_PRE_DENY, no final release can). */
 bool pep440_specset_is_unsatisfiable(const pep440_specset *set);
+/* SpecifierSet.is_subset(b): 1 when every version a admits, b admits too,
+ * 0 when not, -1 (error) when a set has `===` or the two sets have
+ * different explicit pre-release settings.  is_superset(a, b) is
+ * is_subset(b, a); is_disjoint(a, b) is is_unsatisfiable of "a,b". */
+int pep440_specset_is_subset(const pep440_specset *a, const pep440_specset *b, hb_error *err);
 /* SpecifierSet == SpecifierSet (equal after normalization, prereleases ignored). */
 bool pep440_specset_equal(const pep440_specset *a, const pep440_specset *b);
 

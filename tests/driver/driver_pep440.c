@@ -9,6 +9,7 @@
  *   pep440.spec.filter S SPECPRE PRE V...           -> ok KEPT...
  *   pep440.spec.unsat S SPECPRE                     -> true | false
  *   pep440.spec.equal A B                           -> true | false
+ *   pep440.spec.subset A APRE B BPRE                -> true | false (A within B)
  *
  * Pre-release settings are "" (None), "true" or "false".  Bad input
  * answers "error" and the message. */
@@ -214,8 +215,34 @@ static int cmd_spec_equal(const driver_args *a, strbuf *out)
     return 1;
 }
 
+static int cmd_spec_subset(const driver_args *a, strbuf *out)
+{
+    if (a->n != 4)
+        return error(out, "pep440.spec.subset needs 4 arguments");
+    pep440_specset x, y;
+    if (spec_parse(&x, a, 0, out))
+        return 1;
+    if (spec_parse(&y, a, 2, out)) {
+        pep440_specset_free(&x);
+        return 1;
+    }
+    x.prereleases = tri(a->v[1]);
+    y.prereleases = tri(a->v[3]);
+    hb_error err;
+    int r = pep440_specset_is_subset(&x, &y, &err);
+    if (r < 0)
+        error(out, err.msg);
+    else
+        driver_puts(out, r ? "true" : "false");
+    pep440_specset_free(&x);
+    pep440_specset_free(&y);
+    return 1;
+}
+
 int driver_pep440(const char *cmd, const driver_args *args, strbuf *out)
 {
+    if (strcmp(cmd, "pep440.spec.subset") == 0)
+        return cmd_spec_subset(args, out);
     if (strcmp(cmd, "pep440.parse") == 0)
         return cmd_parse(args, out);
     if (strcmp(cmd, "pep440.compare") == 0)

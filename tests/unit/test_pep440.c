@@ -77,6 +77,7 @@ static void test_versions(void)
     check_error("18446744073709551616",
                 "invalid version '18446744073709551616' at position 0: number too large (the limit is 18446744073709551615)");
     check_error("1.0\n2", "invalid version '1.0\\x0a2' at position 3: unexpected byte 0x0a");
+    check_error("1.0+abc-", "invalid version '1.0+abc-' at position 8: expected a letter or digit in the local version label");
     check_error("1!", "invalid version '1!' at position 2: expected a number after the epoch '!'");
 
     CHECK(cmp("1.0", "1.0.0.0.0.0.0") == 0);
@@ -182,6 +183,34 @@ static void test_specifiers(void)
     k = pep440_specset_filter(&set, vs, lens, 6, PEP440_PRE_UNSET, keep);
     CHECK(k == 2 && keep[0] == 2 && keep[1] == 3);
     pep440_specset_free(&set);
+
+    /* contains_version: === sees the normalized form */
+    s = "===1.0a1";
+    CHECK(pep440_specset_parse(&set, s, strlen(s), NULL) == 0);
+    pep440_version v;
+    CHECK(pep440_version_parse(&v, "1.0-ALPHA1", 10, NULL) == 0);
+    CHECK(pep440_specset_contains_version(&set, &v, PEP440_PRE_UNSET, false));
+    CHECK(!pep440_specset_contains(&set, "1.0-ALPHA1", 10, PEP440_PRE_UNSET, false));
+    CHECK(!pep440_specset_contains_version(&set, &v, PEP440_PRE_DENY, false));
+    CHECK(pep440_specset_contains_version(&set, &v, PEP440_PRE_DENY, true));   /* installed */
+    pep440_version_free(&v);
+    hb_error err;
+    CHECK(pep440_specset_is_subset(&set, &set, &err) == -1);
+    pep440_specset_free(&set);
+
+    /* subsets */
+    pep440_specset a, b;
+    s = ">=3.12,<3.13";
+    CHECK(pep440_specset_parse(&a, s, strlen(s), NULL) == 0);
+    s = "~=3.12.0, !=3.12.1";
+    CHECK(pep440_specset_parse(&b, s, strlen(s), NULL) == 0);
+    CHECK(pep440_specset_is_subset(&b, &a, &err) == 1);
+    CHECK(pep440_specset_is_subset(&a, &b, &err) == 0);
+    a.prereleases = PEP440_PRE_ALLOW;
+    b.prereleases = PEP440_PRE_DENY;
+    CHECK(pep440_specset_is_subset(&a, &b, &err) == -1);
+    pep440_specset_free(&a);
+    pep440_specset_free(&b);
 
     s = ">1.0a1,<1.0a2.dev0";
     CHECK(pep440_specset_parse(&set, s, strlen(s), NULL) == 0);
