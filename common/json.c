@@ -599,8 +599,10 @@ hb_json_doc *hb_json_parse(const char *data, size_t len, const char *name, hb_er
     p.len = data ? len : 0;
     p.name = name ? name : "JSON";
     p.err = err;
-    /* a guess that avoids most regrowth on repodata (about one node per 17 bytes) */
-    grow(&p, len / 16 + 16);
+    /* room for one node per 8 bytes: repodata needs one per ~16, so it never
+     * regrows (moving a big tape costs its huge pages); untouched room costs
+     * only address space, and the tape is trimmed to size at the end */
+    grow(&p, len / 8 + 16);
     if (parse_document(&p) < 0) {
         free(p.nodes);
         strbuf_free(&p.dec);
