@@ -21,9 +21,8 @@ static double now(void)
 static size_t count_records(const hb_json_doc *doc)
 {
     const hb_json_node *root = hb_json_root(doc);
-    return hb_json_count(hb_json_object_get(doc, root, "packages") ? hb_json_object_get(doc, root, "packages") : root)
-           + (hb_json_object_get(doc, root, "packages.conda")
-              ? hb_json_count(hb_json_object_get(doc, root, "packages.conda")) : 0);
+    return hb_json_count(hb_json_object_get(doc, root, "packages"))
+           + hb_json_count(hb_json_object_get(doc, root, "packages.conda"));
 }
 
 int main(int argc, char **argv)

@@ -599,8 +599,10 @@ hb_json_doc *hb_json_parse(const char *data, size_t len, const char *name, hb_er
     p.len = data ? len : 0;
     p.name = name ? name : "JSON";
     p.err = err;
-    /* a guess that avoids most regrowth on repodata (about one node per 17 bytes) */
-    grow(&p, len / 16 + 16);
+    /* room for one node per 8 bytes: repodata needs one per ~16, so it never
+     * regrows (moving a big tape costs its huge pages); untouched room costs
+     * only address space, and the tape is trimmed to size at the end */
+    grow(&p, len / 8 + 16);
     if (parse_document(&p) < 0) {
         free(p.nodes);
         strbuf_free(&p.dec);
@@ -971,7 +973,19 @@ void hb_json_writer_init(hb_json_writer *w, strbuf *out, int indent)
 
 static bool has_items(const hb_json_writer *w)
 {
-    return w->has_items[w->depth / 8] & (1u << (w->depth % 8));
+    unsigned d = w->depth < HB_JSON_MAX_DEPTH ? w->depth : HB_JSON_MAX_DEPTH;
+    return w->has_items[d / 8] & (1u << (d % 8));
+}
+
+/* Beyond HB_JSON_MAX_DEPTH (a caller bug, asserted) the levels share one
+ * bit: commas may come out wrong, memory stays safe. */
+static void set_has_items(hb_json_writer *w, bool on)
+{
+    unsigned d = w->depth < HB_JSON_MAX_DEPTH ? w->depth : HB_JSON_MAX_DEPTH;
+    if (on)
+        w->has_items[d / 8] |= (unsigned char)(1u << (d % 8));
+    else
+        w->has_items[d / 8] &= (unsigned char)~(1u << (d % 8));
 }
 
 static void newline_indent(hb_json_writer *w)
@@ -995,7 +1009,7 @@ static void before_item(hb_json_writer *w)
         return;
     if (has_items(w))
         strbuf_putc(w->out, ',');
-    w->has_items[w->depth / 8] |= (unsigned char)(1u << (w->depth % 8));
+    set_has_items(w, true);
     if (w->indent)
         newline_indent(w);
 }
@@ -1006,7 +1020,7 @@ static void open_container(hb_json_writer *w, char c)
     assert(w->depth < HB_JSON_MAX_DEPTH && "hb_json_writer: nesting deeper than HB_JSON_MAX_DEPTH");
     strbuf_putc(w->out, c);
     w->depth++;
-    w->has_items[w->depth / 8] &= (unsigned char)~(1u << (w->depth % 8));
+    set_has_items(w, false);
 }
 
 static void close_container(hb_json_writer *w, char c)

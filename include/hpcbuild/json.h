@@ -8,7 +8,7 @@
  * comments, trailing commas, leading zeros, NaN/Infinity, control characters
  * in strings, invalid UTF-8, lone surrogate escapes, BOM, trailing data, or
  * nesting deeper than HB_JSON_MAX_DEPTH.  Errors read
- * "NAME: line L, column C (byte B): expected ..., found ...".  Duplicate
+ * "NAME: line L, column C (byte offset B): expected ..., found ...".  Duplicate
  * object keys are kept; lookup returns the last one (as Python's json does).
  * Accessors take NULL (a missing key) as "no value": type HB_JSON_NONE,
  * count 0, lookups NULL, getters fail with "..., found no value".  The
@@ -114,7 +114,7 @@ const hb_json_node *hb_json_skip(const hb_json_node *v);
  * are inserted for you.  Strings are written as UTF-8 with ", \, and control
  * characters escaped; each byte that is not valid UTF-8 becomes \ufffd.
  * Non-finite doubles are written as null.  Nesting beyond
- * HB_JSON_MAX_DEPTH is the caller's bug (asserted). */
+ * HB_JSON_MAX_DEPTH is the caller's bug (asserted; memory-safe without). */
 typedef struct hb_json_writer {
     strbuf *out;
     int indent;          /* spaces per level; 0 = compact, one line */

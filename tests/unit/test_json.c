@@ -418,6 +418,10 @@ static void test_files(void)
     /* not a regular file: read, not mapped */
     CHECK(hb_json_parse_file("/dev/null", &err) == NULL);
     CHECK(strstr(err.msg, "expected a value, found end of input") != NULL);
+    /* a directory opens but cannot be read */
+    CHECK(hb_json_parse_file("/", &err) == NULL);
+    CHECK_STR(err.msg, "cannot read '/': Is a directory");
+    CHECK(err.code == HB_EIO);
 }
 
 static void test_writer(void)
