@@ -99,7 +99,7 @@ void hb_cache_entry_free(hb_cache_entry *entry)
 }
 
 /* Reads a whole small file; NULL with errno set on failure. */
-static char *slurp_small(const char *path, size_t limit)
+static char *slurp_small(const char *path, size_t limit, size_t *len)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
@@ -118,7 +118,48 @@ static char *slurp_small(const char *path, size_t limit)
     }
     if (!sb.buf)
         strbuf_puts(&sb, "");
+    *len = sb.len;
     return strbuf_detach(&sb);
+}
+
+int hb_fetch_cache_parse_meta(const char *text, size_t len, hb_cache_entry *entry)
+{
+    memset(entry, 0, sizeof *entry);
+    int have_size = 0;
+    const char *end = text + len;
+    for (const char *line = text; line < end;) {
+        const char *nl = memchr(line, '\n', (size_t)(end - line));
+        const char *eol = nl ? nl : end;
+        const char *sp = memchr(line, ' ', (size_t)(eol - line));
+        if (sp && !memchr(line, '\0', (size_t)(eol - line))) {
+            size_t klen = (size_t)(sp - line);
+            char *val = hb_strndup(sp + 1, (size_t)(eol - sp - 1));
+            if (klen == 3 && memcmp(line, "url", 3) == 0 && !entry->url) {
+                entry->url = val, val = NULL;
+            } else if (klen == 4 && memcmp(line, "etag", 4) == 0 && !entry->etag) {
+                entry->etag = val, val = NULL;
+            } else if (klen == 13 && memcmp(line, "last-modified", 13) == 0 &&
+                       !entry->last_modified) {
+                entry->last_modified = val, val = NULL;
+            } else if (klen == 4 && memcmp(line, "size", 4) == 0) {
+                char *e;
+                errno = 0;
+                long long n = strtoll(val, &e, 10);
+                have_size = val[0] >= '0' && val[0] <= '9' && !*e && !errno;
+                entry->size = have_size ? n : 0;
+            } else if (klen == 6 && memcmp(line, "sha256", 6) == 0 &&
+                       hb_hash_hex_check(HB_HASH_SHA256, val, NULL) == 0) {
+                memcpy(entry->sha256, val, 65);
+            }
+            free(val);
+        }
+        line = nl ? nl + 1 : end;
+    }
+    if (!entry->url || !have_size || !entry->sha256[0]) {
+        hb_cache_entry_free(entry);
+        return 0;
+    }
+    return 1;
 }
 
 int hb_fetch_cache_lookup(const hb_fetch_cache *cache, const char *url,
@@ -126,7 +167,8 @@ int hb_fetch_cache_lookup(const hb_fetch_cache *cache, const char *url,
 {
     memset(entry, 0, sizeof *entry);
     char *meta_path = entry_path(cache, url, ".meta");
-    char *text = slurp_small(meta_path, 1 << 16);
+    size_t len = 0;
+    char *text = slurp_small(meta_path, 1 << 16, &len);
     if (!text) {
         int e = errno;
         int rc = e == ENOENT ? 0
@@ -136,39 +178,14 @@ int hb_fetch_cache_lookup(const hb_fetch_cache *cache, const char *url,
         return rc;
     }
     free(meta_path);
-    int have_size = 0;
-    for (char *line = text, *next; line && *line; line = next) {
-        next = strchr(line, '\n');
-        if (next)
-            *next++ = '\0';
-        char *sp = strchr(line, ' ');
-        if (!sp)
-            continue;
-        *sp = '\0';
-        const char *val = sp + 1;
-        if (strcmp(line, "url") == 0 && !entry->url) {
-            entry->url = hb_strdup(val);
-        } else if (strcmp(line, "etag") == 0 && !entry->etag) {
-            entry->etag = hb_strdup(val);
-        } else if (strcmp(line, "last-modified") == 0 && !entry->last_modified) {
-            entry->last_modified = hb_strdup(val);
-        } else if (strcmp(line, "size") == 0) {
-            char *end;
-            errno = 0;
-            long long n = strtoll(val, &end, 10);
-            have_size = *val && !*end && !errno && n >= 0;
-            entry->size = n;
-        } else if (strcmp(line, "sha256") == 0 && hb_hash_hex_check(HB_HASH_SHA256, val, NULL) == 0) {
-            memcpy(entry->sha256, val, 65);
-        }
-    }
+    int parsed = hb_fetch_cache_parse_meta(text, len, entry);
     free(text);
+    if (!parsed)
+        return 0;
     entry->body_path = hb_fetch_cache_body_path(cache, url);
     struct stat st;
-    int ok = entry->url && strcmp(entry->url, url) == 0 && have_size && entry->sha256[0] &&
-             stat(entry->body_path, &st) == 0 && S_ISREG(st.st_mode) &&
-             (long long)st.st_size == entry->size;
-    if (!ok) {
+    if (strcmp(entry->url, url) != 0 || stat(entry->body_path, &st) != 0 ||
+        !S_ISREG(st.st_mode) || (long long)st.st_size != entry->size) {
         hb_cache_entry_free(entry);
         return 0;
     }

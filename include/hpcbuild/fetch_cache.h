@@ -13,6 +13,8 @@
 #ifndef HPCBUILD_FETCH_CACHE_H
 #define HPCBUILD_FETCH_CACHE_H
 
+#include <stddef.h>
+
 #include "hpcbuild/error.h"
 #include "hpcbuild/hash.h"
 
@@ -45,6 +47,11 @@ char *hb_fetch_cache_body_path(const hb_fetch_cache *cache, const char *url);
  * consistent entry; 0 when none (or an inconsistent one); -1 on I/O error. */
 int hb_fetch_cache_lookup(const hb_fetch_cache *cache, const char *url,
                           hb_cache_entry *entry, hb_error *err);
+
+/* Parses the text of a meta file: 1 and *entry filled (body_path NULL)
+ * when it has a url, a size and a valid sha256; 0 (entry empty) otherwise.
+ * Lines are "key value"; unknown keys are ignored. */
+int hb_fetch_cache_parse_meta(const char *text, size_t len, hb_cache_entry *entry);
 
 /* Creates an empty temp file next to the cache files (for a download in
  * progress); returns its malloc'd path and sets *fd, or NULL. */
