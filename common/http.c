@@ -159,10 +159,16 @@ static int finish_temp(FILE *f, const char *tmp_path, const char *final_path, hb
     return 0;
 }
 
+static int verify_digests(const hb_fetch *f, const char *got_sha256, const char *got_md5,
+                          hb_error *err);
+
 /* Reads src once: copies it atomically to dest (if set), appends it to mem
- * (if set), digests it into sha256 (and md5 if set).  Sets *size. */
+ * (if set), digests it into sha256 (and md5 if set; their hex goes to
+ * got_sha / got_md5).  With `verify`, checks its expected digests before
+ * dest is renamed into place; on a mismatch dest is left alone.  Sets *size. */
 static int read_file_through(const char *src, const char *dest, strbuf *mem, hb_hasher *sha256,
-                             hb_hasher *md5, long long *size, hb_error *err)
+                             hb_hasher *md5, const hb_fetch *verify, char *got_sha,
+                             char *got_md5, long long *size, hb_error *err)
 {
     FILE *in = fopen(src, "rb");
     if (!in)
@@ -198,6 +204,14 @@ static int read_file_through(const char *src, const char *dest, strbuf *mem, hb_
     if (rc == 0 && ferror(in))
         rc = hb_error_set(err, HB_EIO, "cannot read '%s': %s", src, strerror(errno));
     fclose(in);
+    if (rc == 0) {
+        if (sha256)
+            hb_hasher_final_hex(sha256, got_sha);
+        if (md5)
+            hb_hasher_final_hex(md5, got_md5);
+        if (verify)
+            rc = verify_digests(verify, got_sha, got_md5, err);
+    }
     if (out) {
         if (rc == 0) {
             rc = finish_temp(out, tmp, dest, err);
@@ -239,55 +253,35 @@ static int check_expected(const hb_fetch *f, hb_error *err)
 
 static int fetch_local(hb_fetch *f, const char *src)
 {
-    hb_hasher *sha = NULL, *md5 = NULL;
-    int copying = f->dest || f->to_memory;
-    if (copying || f->sha256)
-        sha = hb_hasher_new(HB_HASH_SHA256);
-    if (f->md5)
-        md5 = hb_hasher_new(HB_HASH_MD5);
-    int rc = 0;
+    int rc;
     long long size = 0;
-    if (copying || sha || md5) {
-        /* Verify before anything is written: hash first when a digest is
-         * expected and the body is copied, so a bad file never lands. */
-        if (copying && (f->sha256 || f->md5))
-            rc = read_file_through(src, NULL, NULL, sha, md5, &size, &f->err);
-        char got_sha[HB_HASH_HEX_MAX] = "", got_md5[HB_HASH_HEX_MAX] = "";
-        if (rc == 0 && !(copying && (f->sha256 || f->md5))) {
-            rc = read_file_through(src, f->dest, f->to_memory ? &f->body : NULL, sha, md5, &size,
-                                   &f->err);
-            copying = 0; /* done */
-        }
-        if (rc == 0) {
-            if (sha)
-                hb_hasher_final_hex(sha, got_sha);
-            if (md5)
-                hb_hasher_final_hex(md5, got_md5);
-            rc = verify_digests(f, got_sha, got_md5, &f->err);
-        }
-        if (rc == 0 && copying) {
-            rc = read_file_through(src, f->dest, f->to_memory ? &f->body : NULL, NULL, NULL,
-                                   &size, &f->err);
-        }
-        if (rc == 0)
-            memcpy(f->sha256_hex, got_sha, sizeof got_sha);
+    char got_sha[HB_HASH_HEX_MAX] = "", got_md5[HB_HASH_HEX_MAX] = "";
+    if (f->dest || f->to_memory || f->sha256 || f->md5) {
+        /* one pass: copy, digest, verify before the copy lands */
+        hb_hasher *sha = hb_hasher_new(HB_HASH_SHA256);
+        hb_hasher *md5 = f->md5 ? hb_hasher_new(HB_HASH_MD5) : NULL;
+        rc = read_file_through(src, f->dest, f->to_memory ? &f->body : NULL, sha, md5, f,
+                               got_sha, got_md5, &size, &f->err);
+        hb_hasher_free(sha);
+        hb_hasher_free(md5);
     } else {
         struct stat st;
+        rc = 0;
         if (stat(src, &st) != 0)
             rc = hb_error_set(&f->err, HB_EIO, "cannot open '%s': %s", src, strerror(errno));
         else if (S_ISDIR(st.st_mode))
             rc = hb_error_set(&f->err, HB_EIO, "cannot read '%s': it is a directory", src);
-        size = st.st_size;
+        else
+            size = st.st_size;
     }
-    hb_hasher_free(sha);
-    hb_hasher_free(md5);
     if (rc != 0) {
         strbuf_free(&f->body);
-        if (strcmp(src, f->url) != 0)
+        if (strcmp(src, f->url) != 0 && strncmp(f->err.msg, "fetching '", 10) != 0)
             hb_error_prefix(&f->err, "fetching '%s'", f->url);
         return -1;
     }
     f->size = size;
+    memcpy(f->sha256_hex, got_sha, sizeof got_sha);
     f->path = hb_strdup(f->dest ? f->dest : src);
     f->ok = 1;
     return 0;
@@ -548,13 +542,14 @@ static int deliver(xfer *x, const char *body_path)
     if (f->dest) {
         long long size;
         if (read_file_through(body_path, f->dest, f->to_memory ? &f->body : NULL, NULL, NULL,
-                              &size, &f->err) != 0)
+                              NULL, NULL, NULL, &size, &f->err) != 0)
             return hb_error_prefix(&f->err, "fetching '%s'", f->url);
         f->path = hb_strdup(f->dest);
     } else {
         if (f->to_memory) {
             long long size;
-            if (read_file_through(body_path, NULL, &f->body, NULL, NULL, &size, &f->err) != 0)
+            if (read_file_through(body_path, NULL, &f->body, NULL, NULL, NULL, NULL, NULL, &size,
+                                  &f->err) != 0)
                 return hb_error_prefix(&f->err, "fetching '%s'", f->url);
         }
         f->path = hb_strdup(body_path);
@@ -635,7 +630,8 @@ static int finish_ok(xfer *x)
         f->path = hb_strdup(f->dest);
         if (f->to_memory) {
             long long size;
-            if (read_file_through(f->dest, NULL, &f->body, NULL, NULL, &size, &f->err) != 0)
+            if (read_file_through(f->dest, NULL, &f->body, NULL, NULL, NULL, NULL, NULL, &size,
+                                  &f->err) != 0)
                 return hb_error_prefix(&f->err, "fetching '%s'", f->url);
         }
         return 0;
