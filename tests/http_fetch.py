@@ -229,7 +229,31 @@ try:
     # slow but within the limit
     u = base + "/sub/b.txt?delay=0.3"
     rc, lines, _ = get("--mem", "--timeout-ms", "5000", u)
-    check_ok("slow: within limit", lines[0], files["sub/b.txt"], status=200)
+    check_ok("slow: within limit", lines[0], files["sub/b.txt"], status=200, path="-",
+             mem_size=len(files["sub/b.txt"]), mem_sha256=sha(files["sub/b.txt"]))
+
+    # Retry-After is honoured (up to the backoff cap)
+    u = base + "/a.json?status=503&retry_after=1"
+    start = time.monotonic()
+    rc, lines, _ = get("--mem", "--retries", "1", "--retry-delay-ms", "10", u)
+    took = time.monotonic() - start
+    check_error("retry: Retry-After", rc, lines, "HTTP 503", attempts=2)
+    t.check("retry: Retry-After", 0.9 <= took < 5, "took %.2f s" % took)
+
+    # redirects are followed; the cache is keyed by the requested URL
+    u = base + "/x?redirect=/sub/b.txt"
+    rc, lines, _ = get("--cache", cache, u)
+    check_ok("redirect: followed", lines[0], files["sub/b.txt"], status=200)
+    rc, lines, _ = get("--cache", cache, u)
+    check_ok("redirect: conditional", lines[0], files["sub/b.txt"], status=304, not_modified=1)
+
+    # a destination that cannot be written names the file
+    bad_dest = os.path.join(tmp, "no-such-dir", "f")
+    rc, lines, _ = get("--out", bad_dest, base + "/sub/b.txt")
+    check_error("error: unwritable dest", rc, lines, bad_dest, "No such file or directory",
+                attempts=0)
+    rc, lines, _ = get("--cache", cache, "--out", bad_dest, base + "/sub/b.txt")
+    check_error("error: unwritable dest (cache)", rc, lines, bad_dest, "No such file or directory")
 
     # connection refused
     s = socket.socket()

@@ -15,6 +15,7 @@ for in the query string, which is part of the URL (and so of the cache key):
     wrong=1       serve different content (the bytes reversed)
     noetag=1      send no ETag;  nolm=1: send no Last-Modified
     retry_after=S with status/fail: send Retry-After: S
+    redirect=PATH answer 302 with Location: PATH
 
 GET /__log returns the request log as JSON (a list of {path, status,
 if_none_match, if_modified_since}); GET /__reset clears the log and counters.
@@ -92,6 +93,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         extra = []
         if "retry_after" in q:
             extra.append(("Retry-After", q["retry_after"]))
+        if "redirect" in q:
+            return self._send(302, b"", [("Location", q["redirect"])])
         if "status" in q:
             return self._send(int(q["status"]), b"status %s\n" % q["status"].encode(), extra)
         if "fail" in q and n <= int(q["fail"]):
