@@ -856,8 +856,9 @@ int hb_fetch_many(hb_fetch *fetches, size_t n, const hb_fetch_options *opt_in,
             while ((msg = curl_multi_info_read(run.multi, &left))) {
                 if (msg->msg != CURLMSG_DONE)
                     continue;
-                xfer *x = NULL;
-                curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&x);
+                char *priv = NULL;
+                curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
+                xfer *x = (xfer *)(void *)priv;
                 CURLcode rc = msg->data.result;
                 curl_multi_remove_handle(run.multi, x->easy);
                 x->active = 0;
