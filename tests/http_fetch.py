@@ -214,18 +214,18 @@ try:
     check_error("error: truncated (cache)", rc, lines, "truncated body", attempts=1)
 
     # timeouts, bounded
-    u = base + "/a.json?delay=3"
+    u = base + "/a.json?delay=5"
     start = time.monotonic()
     rc, lines, _ = get("--mem", "--retries", "0", "--timeout-ms", "400", u)
     took = time.monotonic() - start
     check_error("error: timeout", rc, lines, "'%s'" % u, "timed out", attempts=1)
-    t.check("error: timeout is bounded", took < 2.5, "took %.2f s" % took)
-    u = base + "/a.json?delay=2.5&x=stall"
+    t.check("error: timeout is bounded", took < 4, "took %.2f s" % took)
+    u = base + "/a.json?delay=5&x=stall"
     start = time.monotonic()
     rc, lines, _ = get("--mem", "--retries", "0", "--stall-timeout-ms", "1000", u)
     took = time.monotonic() - start
     check_error("error: stall timeout", rc, lines, "timed out", attempts=1)
-    t.check("error: stall timeout is bounded", took < 2.4, "took %.2f s" % took)
+    t.check("error: stall timeout is bounded", took < 4, "took %.2f s" % took)
     # slow but within the limit
     u = base + "/sub/b.txt?delay=0.3"
     rc, lines, _ = get("--mem", "--timeout-ms", "5000", u)
