@@ -1,0 +1,159 @@
+"""A loopback HTTP test server for the fetch tests (/usr/bin/python3, stdlib only).
+
+    /usr/bin/python3 tests/lib/testserver.py DIR
+
+Binds 127.0.0.1 on an ephemeral port, prints "PORT <n>" on stdout and serves
+the files under DIR with an ETag (a digest of the content) and Last-Modified
+(the file's mtime), answering 304 to a matching If-None-Match (or, without
+one, an If-Modified-Since not older than the file).  Misbehaviour is asked
+for in the query string, which is part of the URL (and so of the cache key):
+
+    fail=N        answer 500 to the first N requests for this URL, then serve
+    status=S      always answer status S (e.g. 404, 503)
+    truncate=K    send the full Content-Length but only K bytes, then close
+    delay=SECS    sleep before answering (a slow server)
+    wrong=1       serve different content (the bytes reversed)
+    noetag=1      send no ETag;  nolm=1: send no Last-Modified
+    retry_after=S with status/fail: send Retry-After: S
+    redirect=PATH answer 302 with Location: PATH
+
+GET /__log returns the request log as JSON (a list of {path, status,
+if_none_match, if_modified_since}); GET /__reset clears the log and counters.
+"""
+import email.utils
+import hashlib
+import http.server
+import json
+import os
+import socketserver
+import sys
+import threading
+import time
+import urllib.parse
+
+
+class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, fmt, *args):
+        pass
+
+    def _record(self, status):
+        with self.server.lock:
+            self.server.log.append({
+                "path": self.path,
+                "status": status,
+                "if_none_match": self.headers.get("If-None-Match"),
+                "if_modified_since": self.headers.get("If-Modified-Since"),
+            })
+
+    def _send(self, status, body=b"", headers=()):
+        self._record(status)
+        self.send_response(status)
+        for k, v in headers:
+            self.send_header(k, v)
+        if status != 304:
+            self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        if self.command != "HEAD" and status != 304:
+            self.wfile.write(body)
+
+    def do_HEAD(self):
+        self.do_GET()
+
+    def do_GET(self):
+        url = urllib.parse.urlsplit(self.path)
+        q = dict(urllib.parse.parse_qsl(url.query))
+        if url.path == "/__log":
+            with self.server.lock:
+                body = json.dumps(self.server.log).encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        if url.path == "/__reset":
+            with self.server.lock:
+                self.server.log.clear()
+                self.server.counts.clear()
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        with self.server.lock:
+            n = self.server.counts.get(self.path, 0) + 1
+            self.server.counts[self.path] = n
+        if "delay" in q:
+            time.sleep(float(q["delay"]))
+        extra = []
+        if "retry_after" in q:
+            extra.append(("Retry-After", q["retry_after"]))
+        if "redirect" in q:
+            return self._send(302, b"", [("Location", q["redirect"])])
+        if "status" in q:
+            return self._send(int(q["status"]), b"status %s\n" % q["status"].encode(), extra)
+        if "fail" in q and n <= int(q["fail"]):
+            return self._send(500, b"failing on purpose\n", extra)
+        rel = urllib.parse.unquote(url.path).lstrip("/")
+        path = os.path.realpath(os.path.join(self.server.root, rel))
+        if not path.startswith(self.server.root + os.sep) or not os.path.isfile(path):
+            return self._send(404, b"not found\n")
+        with open(path, "rb") as f:
+            body = f.read()
+        mtime = int(os.stat(path).st_mtime)
+        etag = '"%s"' % hashlib.sha256(body).hexdigest()[:20]
+        headers = []
+        if q.get("noetag") != "1":
+            headers.append(("ETag", etag))
+        if q.get("nolm") != "1":
+            headers.append(("Last-Modified", email.utils.formatdate(mtime, usegmt=True)))
+        inm = self.headers.get("If-None-Match")
+        ims = self.headers.get("If-Modified-Since")
+        if inm is not None and q.get("noetag") != "1":
+            if etag in [t.strip() for t in inm.split(",")] or inm.strip() == "*":
+                return self._send(304, headers=headers)
+        elif ims is not None and q.get("nolm") != "1":
+            try:
+                since = email.utils.parsedate_to_datetime(ims).timestamp()
+            except (TypeError, ValueError):
+                since = None
+            if since is not None and mtime <= since:
+                return self._send(304, headers=headers)
+        if q.get("wrong") == "1":
+            body = body[::-1]
+        if "truncate" in q:
+            k = int(q["truncate"])
+            self._record(200)
+            self.send_response(200)
+            for h in headers:
+                self.send_header(*h)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body[:k])
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        self._send(200, body, headers)
+
+
+def main():
+    root = os.path.realpath(sys.argv[1])
+    srv = Server(("127.0.0.1", 0), Handler)
+    srv.root = root
+    srv.log = []
+    srv.counts = {}
+    srv.lock = threading.Lock()
+    print("PORT %d" % srv.server_address[1], flush=True)
+    try:
+        srv.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()
