@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hpcbuild/json.h"
 #include "hpcbuild/pep508.h"
 #include "hpcbuild/pyname.h"
 
@@ -20,61 +21,37 @@ static const char requirement_help[] =
     "         Scikit_Learn[alldeps]>=1.0.1; extra == \"ml\"\n"
     "Invalid input exits with status 2 and names the position.\n";
 
-/* Minimal JSON string writer (kept private: a JSON module may replace it). */
-static void json_string(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
-        case '"': fputs("\\\"", out); break;
-        case '\\': fputs("\\\\", out); break;
-        case '\n': fputs("\\n", out); break;
-        case '\r': fputs("\\r", out); break;
-        case '\t': fputs("\\t", out); break;
-        case '\b': fputs("\\b", out); break;
-        case '\f': fputs("\\f", out); break;
-        default:
-            if (*p < 0x20 || *p == 0x7f)
-                fprintf(out, "\\u%04x", *p);
-            else
-                fputc(*p, out);
-        }
-    }
-    fputc('"', out);
-}
-
-static void json_string_or_null(FILE *out, const char *s)
-{
-    if (s)
-        json_string(out, s);
-    else
-        fputs("null", out);
-}
-
 static int print_json(const pep508_requirement *req)
 {
     hb_error err;
     strbuf m = STRBUF_INIT;
-    if (req->marker && marker_format(req->marker, &m, &err) != 0)
+    if (req->marker && marker_format(req->marker, &m, &err) != 0) {
+        strbuf_free(&m);
         return cli_fail_error(&err);
-    char *canon = pyname_canonicalize(req->name, strlen(req->name));
-    fputs("{\"name\": ", stdout);
-    json_string(stdout, req->name);
-    fputs(", \"canonical_name\": ", stdout);
-    json_string(stdout, canon);
-    fputs(", \"extras\": [", stdout);
-    for (size_t i = 0; i < req->nextras; i++) {
-        if (i)
-            fputs(", ", stdout);
-        json_string(stdout, req->extras[i]);
     }
-    fputs("], \"specifier\": ", stdout);
-    json_string(stdout, req->specifier);
-    fputs(", \"url\": ", stdout);
-    json_string_or_null(stdout, req->url);
-    fputs(", \"marker\": ", stdout);
-    json_string_or_null(stdout, req->marker ? strbuf_str(&m) : NULL);
-    fputs("}\n", stdout);
+    char *canon = pyname_canonicalize(req->name, strlen(req->name));
+    strbuf out = STRBUF_INIT;
+    hb_json_writer w;
+    hb_json_writer_init(&w, &out, 0);
+    hb_json_begin_object(&w);
+    hb_json_key(&w, "name");
+    hb_json_string(&w, req->name);
+    hb_json_key(&w, "canonical_name");
+    hb_json_string(&w, canon);
+    hb_json_key(&w, "extras");
+    hb_json_begin_array(&w);
+    for (size_t i = 0; i < req->nextras; i++)
+        hb_json_string(&w, req->extras[i]);
+    hb_json_end_array(&w);
+    hb_json_key(&w, "specifier");
+    hb_json_string(&w, req->specifier);
+    hb_json_key(&w, "url");
+    hb_json_string_or_null(&w, req->url);
+    hb_json_key(&w, "marker");
+    hb_json_string_or_null(&w, req->marker ? strbuf_str(&m) : NULL);
+    hb_json_end_object(&w);
+    puts(strbuf_str(&out));
+    strbuf_free(&out);
     free(canon);
     strbuf_free(&m);
     return CLI_OK;

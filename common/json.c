@@ -1063,6 +1063,14 @@ void hb_json_string(hb_json_writer *w, const char *s)
     hb_json_stringn(w, s, strlen(s));
 }
 
+void hb_json_string_or_null(hb_json_writer *w, const char *s)
+{
+    if (s)
+        hb_json_string(w, s);
+    else
+        hb_json_null(w);
+}
+
 void hb_json_int64(hb_json_writer *w, int64_t v)
 {
     before_item(w);
