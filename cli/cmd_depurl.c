@@ -1,6 +1,7 @@
 /* hpcbuild depurl parse [--json] DEPURL: a PEP 725 external dependency
  * specifier (DepURL, optionally "; marker") in its normalized form. */
 #include "cli.h"
+#include "args.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -62,33 +63,20 @@ static void print_json(const depurl *d)
 
 int cmd_depurl(int argc, char **argv)
 {
-    if (argc < 2 || cli_is_help(argv[1])) {
-        fputs(depurl_help, argc < 2 ? stderr : stdout);
-        return argc < 2 ? CLI_USAGE : CLI_OK;
-    }
-    if (strcmp(argv[1], "parse") != 0)
-        return cli_fail(CLI_USAGE, "unknown subcommand 'depurl %s': expected parse", argv[1]);
-    bool json = false, only_pos = false;
-    const char *input = NULL;
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i];
-        if (!only_pos && strcmp(a, "--") == 0) {
-            only_pos = true;
-        } else if (!only_pos && strcmp(a, "--json") == 0) {
-            json = true;
-        } else if (!only_pos && cli_is_help(a)) {
-            fputs(depurl_help, stdout);
-            return CLI_OK;
-        } else if (!only_pos && a[0] == '-' && a[1] == '-') {
-            return cli_fail(CLI_USAGE, "unknown option '%s'", a);
-        } else if (input) {
-            return cli_fail(CLI_USAGE, "depurl parse takes one DEPURL (quote it if it has a marker)");
-        } else {
-            input = a;
-        }
-    }
-    if (!input)
-        return cli_fail(CLI_USAGE, "depurl parse needs a DEPURL, e.g. dep:generic/openssl");
+    static const char *const subs[] = {"parse", NULL};
+    int status;
+    if (!cli_subcommand(argc, argv, depurl_help, "depurl", subs, "parse", &status))
+        return status;
+    bool json = false;
+    const char *input;
+    const cli_one_arg spec = {
+        .help = depurl_help,
+        .too_many = "depurl parse takes one DEPURL (quote it if it has a marker)",
+        .missing = "depurl parse needs a DEPURL, e.g. dep:generic/openssl",
+        .json = &json,
+    };
+    if (!cli_parse_one_arg(&spec, argc, argv, 2, &input, &status))
+        return status;
     depurl d;
     hb_error err;
     strbuf warnings = STRBUF_INIT;

@@ -1,6 +1,7 @@
 /* hpcbuild requirement parse [--json] REQ: a PEP 508 requirement in its
  * normalized form (str(packaging.requirements.Requirement(REQ))) or its fields. */
 #include "cli.h"
+#include "args.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -59,38 +60,25 @@ static int print_json(const pep508_requirement *req)
 
 int cmd_requirement(int argc, char **argv)
 {
-    if (argc < 2 || cli_is_help(argv[1])) {
-        fputs(requirement_help, argc < 2 ? stderr : stdout);
-        return argc < 2 ? CLI_USAGE : CLI_OK;
-    }
-    if (strcmp(argv[1], "parse") != 0)
-        return cli_fail(CLI_USAGE, "unknown subcommand 'requirement %s': expected parse", argv[1]);
-    bool json = false, only_pos = false;
-    const char *text = NULL;
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i];
-        if (!only_pos && strcmp(a, "--") == 0) {
-            only_pos = true;
-        } else if (!only_pos && strcmp(a, "--json") == 0) {
-            json = true;
-        } else if (!only_pos && cli_is_help(a)) {
-            fputs(requirement_help, stdout);
-            return CLI_OK;
-        } else if (!only_pos && a[0] == '-' && a[1] == '-') {
-            return cli_fail(CLI_USAGE, "unknown option '%s'", a);
-        } else if (text) {
-            return cli_fail(CLI_USAGE, "requirement parse takes one requirement (quote it)");
-        } else {
-            text = a;
-        }
-    }
-    if (!text)
-        return cli_fail(CLI_USAGE, "requirement parse needs a requirement, e.g. 'requests>=2.8'");
+    static const char *const subs[] = {"parse", NULL};
+    int status;
+    if (!cli_subcommand(argc, argv, requirement_help, "requirement", subs, "parse", &status))
+        return status;
+    bool json = false;
+    const char *text;
+    const cli_one_arg spec = {
+        .help = requirement_help,
+        .too_many = "requirement parse takes one requirement (quote it)",
+        .missing = "requirement parse needs a requirement, e.g. 'requests>=2.8'",
+        .json = &json,
+    };
+    if (!cli_parse_one_arg(&spec, argc, argv, 2, &text, &status))
+        return status;
     hb_error err;
     pep508_requirement req;
     if (pep508_requirement_parse(&req, text, strlen(text), &err) != 0)
         return cli_fail_error(&err);
-    int status = CLI_OK;
+    status = CLI_OK;
     if (json) {
         status = print_json(&req);
     } else {
