@@ -15,6 +15,7 @@
 #include "hpcbuild/pep508.h"
 #include "hpcbuild/process.h"
 #include "hpcbuild/pyname.h"
+#include "hpcbuild/utf8.h"
 
 /* ------------------------------------------------------------------ lexer */
 
@@ -152,29 +153,6 @@ static const char *op_text(int op)
 
 /* ------------------------------------------------- Python string literals */
 
-static void put_utf8(strbuf *out, uint32_t cp)
-{
-    char b[4];
-    if (cp < 0x80) {
-        strbuf_putc(out, (char)cp);
-    } else if (cp < 0x800) {
-        b[0] = (char)(0xc0 | (cp >> 6));
-        b[1] = (char)(0x80 | (cp & 0x3f));
-        strbuf_append(out, b, 2);
-    } else if (cp < 0x10000) {
-        b[0] = (char)(0xe0 | (cp >> 12));
-        b[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        b[2] = (char)(0x80 | (cp & 0x3f));
-        strbuf_append(out, b, 3);
-    } else {
-        b[0] = (char)(0xf0 | (cp >> 18));
-        b[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-        b[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        b[3] = (char)(0x80 | (cp & 0x3f));
-        strbuf_append(out, b, 4);
-    }
-}
-
 static int hexdigit(char c)
 {
     if (c >= '0' && c <= '9') return c - '0';
@@ -222,7 +200,7 @@ static char *decode_python_body(const char *b, size_t n, size_t *outlen, const c
                 k++;
             }
             i--;
-            put_utf8(&out, v);
+            utf8_append(&out, v);
             break;
         }
         case 'x': case 'u': case 'U': {
@@ -238,7 +216,7 @@ static char *decode_python_body(const char *b, size_t n, size_t *outlen, const c
             }
             if (v > 0x10ffff) { *why = "illegal Unicode character in \\U escape"; goto fail; }
             i += digits;
-            put_utf8(&out, v);
+            utf8_append(&out, v);
             break;
         }
         case 'N': *why = "\\N{...} escapes are not supported"; goto fail;
