@@ -49,23 +49,30 @@ void marker_quote_input(strbuf *out, const char *s, size_t len)
         strbuf_puts(out, "...");
 }
 
-__attribute__((format(printf, 3, 4)))
-static int lex_fail(lexer *lx, size_t pos, const char *fmt, ...)
+int marker_vfail_at(hb_error *err, const char *what, const char *s, size_t len, size_t pos, const char *fmt,
+                    va_list ap)
 {
     strbuf sb = STRBUF_INIT;
-    strbuf_printf(&sb, "invalid %s '", lx->what);
-    marker_quote_input(&sb, lx->s, lx->len);
+    strbuf_printf(&sb, "invalid %s '", what);
+    marker_quote_input(&sb, s, len);
     strbuf_printf(&sb, "' at position %zu: ", pos);
-    va_list ap;
-    va_start(ap, fmt);
     strbuf_vprintf(&sb, fmt, ap);
-    va_end(ap);
-    hb_error_set(lx->err, HB_EINVAL, "%s", strbuf_str(&sb));
+    hb_error_set(err, HB_EINVAL, "%s", strbuf_str(&sb));
     strbuf_free(&sb);
     return -1;
 }
 
-static bool is_word(const char *s, size_t len, size_t i)
+__attribute__((format(printf, 3, 4)))
+static int lex_fail(lexer *lx, size_t pos, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    marker_vfail_at(lx->err, lx->what, lx->s, lx->len, pos, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+bool marker_is_word_byte(const char *s, size_t len, size_t i)
 {
     if (i >= len)
         return false;
@@ -76,7 +83,7 @@ static bool is_word(const char *s, size_t len, size_t i)
 
 static bool boundary_before(const lexer *lx, size_t i)
 {
-    return i == 0 || !is_word(lx->s, lx->len, i - 1);
+    return i == 0 || !marker_is_word_byte(lx->s, lx->len, i - 1);
 }
 
 static void skip_ws(lexer *lx)
@@ -95,7 +102,7 @@ static bool at_word(const lexer *lx, const char *w)
 {
     size_t n = strlen(w);
     return lx->pos + n <= lx->len && memcmp(lx->s + lx->pos, w, n) == 0 &&
-           boundary_before(lx, lx->pos) && !is_word(lx->s, lx->len, lx->pos + n);
+           boundary_before(lx, lx->pos) && !marker_is_word_byte(lx->s, lx->len, lx->pos + n);
 }
 
 static const struct { const char *spelling, *name; } variables[] = {
