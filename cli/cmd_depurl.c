@@ -1,11 +1,13 @@
 /* hpcbuild depurl parse [--json] DEPURL: a PEP 725 external dependency
  * specifier (DepURL, optionally "; marker") in its normalized form. */
 #include "cli.h"
+#include "args.h"
 
 #include <stdio.h>
 #include <string.h>
 
 #include "hpcbuild/depurl.h"
+#include "hpcbuild/json.h"
 
 static const char depurl_help[] =
     "usage: hpcbuild depurl parse [--json] DEPURL\n\n"
@@ -19,92 +21,62 @@ static const char depurl_help[] =
     "Example: hpcbuild depurl parse 'virtual:interface/lapack'   ->  dep:virtual/interface/lapack\n"
     "         hpcbuild depurl parse 'dep:pypi/NumPy@>= 2.0'      ->  dep:pypi/numpy@>=2.0\n";
 
-static void json_string(const char *s)
-{
-    if (!s) {
-        fputs("null", stdout);
-        return;
-    }
-    putchar('"');
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\')
-            printf("\\%c", c);
-        else if (c == '\n')
-            fputs("\\n", stdout);
-        else if (c == '\t')
-            fputs("\\t", stdout);
-        else if (c < 0x20 || c == 0x7f)
-            printf("\\u%04x", c);
-        else
-            putchar(c);
-    }
-    putchar('"');
-}
-
 static void print_json(const depurl *d)
 {
-    strbuf s = STRBUF_INIT;
+    strbuf s = STRBUF_INIT, out = STRBUF_INIT;
+    hb_json_writer w;
+    hb_json_writer_init(&w, &out, 0);
+    hb_json_begin_object(&w);
     depurl_format(d, &s);
-    fputs("{\"depurl\": ", stdout);
-    json_string(strbuf_str(&s));
+    hb_json_key(&w, "depurl");
+    hb_json_string(&w, strbuf_str(&s));
     strbuf_truncate(&s, 0);
     depurl_format_spec(d, &s);
-    fputs(", \"specifier\": ", stdout);
-    json_string(strbuf_str(&s));
-    fputs(", \"type\": ", stdout);
-    json_string(d->type);
-    fputs(", \"namespace\": ", stdout);
-    json_string(d->ns);
-    fputs(", \"name\": ", stdout);
-    json_string(d->name);
-    fputs(", \"version\": ", stdout);
-    json_string(d->version);
-    printf(", \"version_literal\": %s, \"qualifiers\": {", d->version_is_literal ? "true" : "false");
+    hb_json_key(&w, "specifier");
+    hb_json_string(&w, strbuf_str(&s));
+    hb_json_key(&w, "type");
+    hb_json_string_or_null(&w, d->type);
+    hb_json_key(&w, "namespace");
+    hb_json_string_or_null(&w, d->ns);
+    hb_json_key(&w, "name");
+    hb_json_string_or_null(&w, d->name);
+    hb_json_key(&w, "version");
+    hb_json_string_or_null(&w, d->version);
+    hb_json_key(&w, "version_literal");
+    hb_json_bool(&w, d->version_is_literal);
+    hb_json_key(&w, "qualifiers");
+    hb_json_begin_object(&w);
     for (size_t i = 0; i < d->nqualifiers; i++) {
-        if (i)
-            fputs(", ", stdout);
-        json_string(d->qualifiers[i].key);
-        fputs(": ", stdout);
-        json_string(d->qualifiers[i].value);
+        hb_json_key(&w, d->qualifiers[i].key);
+        hb_json_string_or_null(&w, d->qualifiers[i].value);
     }
-    fputs("}, \"subpath\": ", stdout);
-    json_string(d->subpath);
-    fputs(", \"marker\": ", stdout);
-    json_string(d->marker);
-    fputs("}\n", stdout);
+    hb_json_end_object(&w);
+    hb_json_key(&w, "subpath");
+    hb_json_string_or_null(&w, d->subpath);
+    hb_json_key(&w, "marker");
+    hb_json_string_or_null(&w, d->marker);
+    hb_json_end_object(&w);
+    puts(strbuf_str(&out));
+    strbuf_free(&out);
     strbuf_free(&s);
 }
 
 int cmd_depurl(int argc, char **argv)
 {
-    if (argc < 2 || cli_is_help(argv[1])) {
-        fputs(depurl_help, argc < 2 ? stderr : stdout);
-        return argc < 2 ? CLI_USAGE : CLI_OK;
-    }
-    if (strcmp(argv[1], "parse") != 0)
-        return cli_fail(CLI_USAGE, "unknown subcommand 'depurl %s': expected parse", argv[1]);
-    bool json = false, only_pos = false;
-    const char *input = NULL;
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i];
-        if (!only_pos && strcmp(a, "--") == 0) {
-            only_pos = true;
-        } else if (!only_pos && strcmp(a, "--json") == 0) {
-            json = true;
-        } else if (!only_pos && cli_is_help(a)) {
-            fputs(depurl_help, stdout);
-            return CLI_OK;
-        } else if (!only_pos && a[0] == '-' && a[1] == '-') {
-            return cli_fail(CLI_USAGE, "unknown option '%s'", a);
-        } else if (input) {
-            return cli_fail(CLI_USAGE, "depurl parse takes one DEPURL (quote it if it has a marker)");
-        } else {
-            input = a;
-        }
-    }
-    if (!input)
-        return cli_fail(CLI_USAGE, "depurl parse needs a DEPURL, e.g. dep:generic/openssl");
+    static const char *const subs[] = {"parse", NULL};
+    int status;
+    if (!cli_subcommand(argc, argv, depurl_help, "depurl", subs, "parse", &status))
+        return status;
+    bool json = false;
+    const char *input;
+    const cli_one_arg spec = {
+        .help = depurl_help,
+        .too_many = "depurl parse takes one DEPURL (quote it if it has a marker)",
+        .missing = "depurl parse needs a DEPURL, e.g. dep:generic/openssl",
+        .json = &json,
+    };
+    if (!cli_parse_one_arg(&spec, argc, argv, 2, &input, &status))
+        return status;
     depurl d;
     hb_error err;
     strbuf warnings = STRBUF_INIT;

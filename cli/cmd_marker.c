@@ -1,5 +1,6 @@
 /* hpcbuild marker evaluate|parse: PEP 508 environment markers. */
 #include "cli.h"
+#include "args.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -84,46 +85,58 @@ static void note_variable(const char *name, void *ctx)
         n->missing = true;
 }
 
+typedef struct marker_opts {
+    bool evaluate;
+    marker_env *env;
+    const char *python;
+} marker_opts;
+
+/* --env NAME=VALUE and --python PATH (evaluate only), for cli_parse_one_arg. */
+static int marker_option(void *ctx, int argc, char **argv, int *i)
+{
+    marker_opts *o = ctx;
+    const char *a = argv[*i];
+    if (!o->evaluate)
+        return -1;
+    if (strcmp(a, "--env") == 0 || strncmp(a, "--env=", 6) == 0) {
+        const char *v = a[5] == '=' ? a + 6 : (*i + 1 < argc ? argv[++*i] : NULL);
+        return v ? set_env(o->env, v) : cli_fail(CLI_USAGE, "--env needs NAME=VALUE");
+    }
+    if (strcmp(a, "--python") == 0 || strncmp(a, "--python=", 9) == 0) {
+        o->python = a[8] == '=' ? a + 9 : (*i + 1 < argc ? argv[++*i] : NULL);
+        if (!o->python || !*o->python)
+            return cli_fail(CLI_USAGE, "--python needs the path of an interpreter");
+        return CLI_OK;
+    }
+    return -1;
+}
+
 int cmd_marker(int argc, char **argv)
 {
-    if (argc < 2 || cli_is_help(argv[1])) {
-        fputs(marker_help, argc < 2 ? stderr : stdout);
-        return argc < 2 ? CLI_USAGE : CLI_OK;
-    }
+    static const char *const subs[] = {"evaluate", "parse", NULL};
+    int status;
+    if (!cli_subcommand(argc, argv, marker_help, "marker", subs, "evaluate or parse", &status))
+        return status;
     bool evaluate = strcmp(argv[1], "evaluate") == 0;
-    if (!evaluate && strcmp(argv[1], "parse") != 0)
-        return cli_fail(CLI_USAGE, "unknown subcommand 'marker %s': expected evaluate or parse", argv[1]);
     marker_env env = MARKER_ENV_INIT;
-    const char *python = "python3", *text = NULL;
-    bool only_pos = false;
-    int status = CLI_OK;
-    for (int i = 2; i < argc && status == CLI_OK; i++) {
-        const char *a = argv[i];
-        if (!only_pos && strcmp(a, "--") == 0) {
-            only_pos = true;
-        } else if (!only_pos && cli_is_help(a)) {
-            fputs(marker_help, stdout);
-            marker_env_free(&env);
-            return CLI_OK;
-        } else if (!only_pos && evaluate && (strcmp(a, "--env") == 0 || strncmp(a, "--env=", 6) == 0)) {
-            const char *v = a[5] == '=' ? a + 6 : (i + 1 < argc ? argv[++i] : NULL);
-            status = v ? set_env(&env, v) : cli_fail(CLI_USAGE, "--env needs NAME=VALUE");
-        } else if (!only_pos && evaluate &&
-                   (strcmp(a, "--python") == 0 || strncmp(a, "--python=", 9) == 0)) {
-            python = a[8] == '=' ? a + 9 : (i + 1 < argc ? argv[++i] : NULL);
-            if (!python || !*python)
-                status = cli_fail(CLI_USAGE, "--python needs the path of an interpreter");
-        } else if (!only_pos && a[0] == '-' && a[1] == '-') {
-            status = cli_fail(CLI_USAGE, "unknown option '%s'", a);
-        } else if (text) {
-            status = cli_fail(CLI_USAGE, "marker %s takes one marker (quote it)", argv[1]);
-        } else {
-            text = a;
-        }
+    marker_opts opts = {evaluate, &env, "python3"};
+    char too_many[64], missing[96];
+    snprintf(too_many, sizeof too_many, "marker %s takes one marker (quote it)", argv[1]);
+    snprintf(missing, sizeof missing, "marker %s needs a marker, e.g. 'python_version >= \"3.8\"'", argv[1]);
+    const cli_one_arg spec = {
+        .help = marker_help,
+        .too_many = too_many,
+        .missing = missing,
+        .option = marker_option,
+        .ctx = &opts,
+    };
+    const char *text, *python;
+    if (!cli_parse_one_arg(&spec, argc, argv, 2, &text, &status)) {
+        marker_env_free(&env);
+        return status;
     }
-    if (status == CLI_OK && !text)
-        status = cli_fail(CLI_USAGE, "marker %s needs a marker, e.g. 'python_version >= \"3.8\"'",
-                          argv[1]);
+    python = opts.python;
+    status = CLI_OK;
     marker *m = NULL;
     hb_error err;
     if (status == CLI_OK && !(m = marker_parse(text, strlen(text), &err)))

@@ -1,5 +1,6 @@
 /* hpcbuild matchspec parse [--json] SPEC: conda's canonical MatchSpec string. */
 #include "cli.h"
+#include "args.h"
 
 #include <string.h>
 
@@ -16,33 +17,20 @@ static const char matchspec_help[] =
 
 int cmd_matchspec(int argc, char **argv)
 {
-    if (argc < 2 || cli_is_help(argv[1])) {
-        fputs(matchspec_help, argc < 2 ? stderr : stdout);
-        return argc < 2 ? CLI_USAGE : CLI_OK;
-    }
-    if (strcmp(argv[1], "parse") != 0)
-        return cli_fail(CLI_USAGE, "unknown subcommand 'matchspec %s': expected parse", argv[1]);
-    bool json = false, only_pos = false;
-    const char *spec = NULL;
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i];
-        if (!only_pos && cli_is_help(a)) {
-            fputs(matchspec_help, stdout);
-            return CLI_OK;
-        } else if (!only_pos && strcmp(a, "--") == 0) {
-            only_pos = true;
-        } else if (!only_pos && strcmp(a, "--json") == 0) {
-            json = true;
-        } else if (!only_pos && a[0] == '-' && a[1] == '-') {
-            return cli_fail(CLI_USAGE, "unknown option '%s'", a);
-        } else if (spec) {
-            return cli_fail(CLI_USAGE, "matchspec parse takes one SPEC (quote it: 'numpy >=1.8')");
-        } else {
-            spec = a;
-        }
-    }
-    if (!spec)
-        return cli_fail(CLI_USAGE, "matchspec parse needs a SPEC");
+    static const char *const subs[] = {"parse", NULL};
+    int status;
+    if (!cli_subcommand(argc, argv, matchspec_help, "matchspec", subs, "parse", &status))
+        return status;
+    bool json = false;
+    const char *spec;
+    const cli_one_arg args = {
+        .help = matchspec_help,
+        .too_many = "matchspec parse takes one SPEC (quote it: 'numpy >=1.8')",
+        .missing = "matchspec parse needs a SPEC",
+        .json = &json,
+    };
+    if (!cli_parse_one_arg(&args, argc, argv, 2, &spec, &status))
+        return status;
     hb_error err;
     matchspec *ms = matchspec_parse(spec, strlen(spec), &err);
     if (!ms)

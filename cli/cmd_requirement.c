@@ -1,10 +1,12 @@
 /* hpcbuild requirement parse [--json] REQ: a PEP 508 requirement in its
  * normalized form (str(packaging.requirements.Requirement(REQ))) or its fields. */
 #include "cli.h"
+#include "args.h"
 
 #include <stdlib.h>
 #include <string.h>
 
+#include "hpcbuild/json.h"
 #include "hpcbuild/pep508.h"
 #include "hpcbuild/pyname.h"
 
@@ -20,61 +22,37 @@ static const char requirement_help[] =
     "         Scikit_Learn[alldeps]>=1.0.1; extra == \"ml\"\n"
     "Invalid input exits with status 2 and names the position.\n";
 
-/* Minimal JSON string writer (kept private: a JSON module may replace it). */
-static void json_string(FILE *out, const char *s)
-{
-    fputc('"', out);
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
-        case '"': fputs("\\\"", out); break;
-        case '\\': fputs("\\\\", out); break;
-        case '\n': fputs("\\n", out); break;
-        case '\r': fputs("\\r", out); break;
-        case '\t': fputs("\\t", out); break;
-        case '\b': fputs("\\b", out); break;
-        case '\f': fputs("\\f", out); break;
-        default:
-            if (*p < 0x20 || *p == 0x7f)
-                fprintf(out, "\\u%04x", *p);
-            else
-                fputc(*p, out);
-        }
-    }
-    fputc('"', out);
-}
-
-static void json_string_or_null(FILE *out, const char *s)
-{
-    if (s)
-        json_string(out, s);
-    else
-        fputs("null", out);
-}
-
 static int print_json(const pep508_requirement *req)
 {
     hb_error err;
     strbuf m = STRBUF_INIT;
-    if (req->marker && marker_format(req->marker, &m, &err) != 0)
+    if (req->marker && marker_format(req->marker, &m, &err) != 0) {
+        strbuf_free(&m);
         return cli_fail_error(&err);
-    char *canon = pyname_canonicalize(req->name, strlen(req->name));
-    fputs("{\"name\": ", stdout);
-    json_string(stdout, req->name);
-    fputs(", \"canonical_name\": ", stdout);
-    json_string(stdout, canon);
-    fputs(", \"extras\": [", stdout);
-    for (size_t i = 0; i < req->nextras; i++) {
-        if (i)
-            fputs(", ", stdout);
-        json_string(stdout, req->extras[i]);
     }
-    fputs("], \"specifier\": ", stdout);
-    json_string(stdout, req->specifier);
-    fputs(", \"url\": ", stdout);
-    json_string_or_null(stdout, req->url);
-    fputs(", \"marker\": ", stdout);
-    json_string_or_null(stdout, req->marker ? strbuf_str(&m) : NULL);
-    fputs("}\n", stdout);
+    char *canon = pyname_canonicalize(req->name, strlen(req->name));
+    strbuf out = STRBUF_INIT;
+    hb_json_writer w;
+    hb_json_writer_init(&w, &out, 0);
+    hb_json_begin_object(&w);
+    hb_json_key(&w, "name");
+    hb_json_string(&w, req->name);
+    hb_json_key(&w, "canonical_name");
+    hb_json_string(&w, canon);
+    hb_json_key(&w, "extras");
+    hb_json_begin_array(&w);
+    for (size_t i = 0; i < req->nextras; i++)
+        hb_json_string(&w, req->extras[i]);
+    hb_json_end_array(&w);
+    hb_json_key(&w, "specifier");
+    hb_json_string(&w, req->specifier);
+    hb_json_key(&w, "url");
+    hb_json_string_or_null(&w, req->url);
+    hb_json_key(&w, "marker");
+    hb_json_string_or_null(&w, req->marker ? strbuf_str(&m) : NULL);
+    hb_json_end_object(&w);
+    puts(strbuf_str(&out));
+    strbuf_free(&out);
     free(canon);
     strbuf_free(&m);
     return CLI_OK;
@@ -82,38 +60,25 @@ static int print_json(const pep508_requirement *req)
 
 int cmd_requirement(int argc, char **argv)
 {
-    if (argc < 2 || cli_is_help(argv[1])) {
-        fputs(requirement_help, argc < 2 ? stderr : stdout);
-        return argc < 2 ? CLI_USAGE : CLI_OK;
-    }
-    if (strcmp(argv[1], "parse") != 0)
-        return cli_fail(CLI_USAGE, "unknown subcommand 'requirement %s': expected parse", argv[1]);
-    bool json = false, only_pos = false;
-    const char *text = NULL;
-    for (int i = 2; i < argc; i++) {
-        const char *a = argv[i];
-        if (!only_pos && strcmp(a, "--") == 0) {
-            only_pos = true;
-        } else if (!only_pos && strcmp(a, "--json") == 0) {
-            json = true;
-        } else if (!only_pos && cli_is_help(a)) {
-            fputs(requirement_help, stdout);
-            return CLI_OK;
-        } else if (!only_pos && a[0] == '-' && a[1] == '-') {
-            return cli_fail(CLI_USAGE, "unknown option '%s'", a);
-        } else if (text) {
-            return cli_fail(CLI_USAGE, "requirement parse takes one requirement (quote it)");
-        } else {
-            text = a;
-        }
-    }
-    if (!text)
-        return cli_fail(CLI_USAGE, "requirement parse needs a requirement, e.g. 'requests>=2.8'");
+    static const char *const subs[] = {"parse", NULL};
+    int status;
+    if (!cli_subcommand(argc, argv, requirement_help, "requirement", subs, "parse", &status))
+        return status;
+    bool json = false;
+    const char *text;
+    const cli_one_arg spec = {
+        .help = requirement_help,
+        .too_many = "requirement parse takes one requirement (quote it)",
+        .missing = "requirement parse needs a requirement, e.g. 'requests>=2.8'",
+        .json = &json,
+    };
+    if (!cli_parse_one_arg(&spec, argc, argv, 2, &text, &status))
+        return status;
     hb_error err;
     pep508_requirement req;
     if (pep508_requirement_parse(&req, text, strlen(text), &err) != 0)
         return cli_fail_error(&err);
-    int status = CLI_OK;
+    status = CLI_OK;
     if (json) {
         status = print_json(&req);
     } else {

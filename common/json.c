@@ -1,6 +1,7 @@
 /* json.c — strict RFC 8259 reader into a node tape; see json.h. */
 #include "hpcbuild/json.h"
 #include "hpcbuild/alloc.h"
+#include "hpcbuild/utf8.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -98,63 +99,6 @@ static inline bool is_ws(unsigned char c)
 static inline bool is_digit(unsigned char c)
 {
     return c >= '0' && c <= '9';
-}
-
-/* Length (1-4) of the valid UTF-8 sequence at s (s[0] >= 0x80), or 0. */
-static size_t utf8_sequence(const unsigned char *s, size_t avail)
-{
-    unsigned char c = s[0];
-    unsigned char lo = 0x80, hi = 0xBF;
-    size_t n;
-    if (c >= 0xC2 && c <= 0xDF) {
-        n = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        n = 3;
-        if (c == 0xE0)
-            lo = 0xA0;
-        else if (c == 0xED)
-            hi = 0x9F;   /* no surrogates */
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        n = 4;
-        if (c == 0xF0)
-            lo = 0x90;
-        else if (c == 0xF4)
-            hi = 0x8F;   /* <= U+10FFFF */
-    } else {
-        return 0;
-    }
-    if (avail < n || s[1] < lo || s[1] > hi)
-        return 0;
-    for (size_t k = 2; k < n; k++)
-        if (s[k] < 0x80 || s[k] > 0xBF)
-            return 0;
-    return n;
-}
-
-static void put_utf8(strbuf *sb, uint32_t cp)
-{
-    char b[4];
-    size_t n;
-    if (cp < 0x80) {
-        b[0] = (char)cp;
-        n = 1;
-    } else if (cp < 0x800) {
-        b[0] = (char)(0xC0 | (cp >> 6));
-        b[1] = (char)(0x80 | (cp & 0x3F));
-        n = 2;
-    } else if (cp < 0x10000) {
-        b[0] = (char)(0xE0 | (cp >> 12));
-        b[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        b[2] = (char)(0x80 | (cp & 0x3F));
-        n = 3;
-    } else {
-        b[0] = (char)(0xF0 | (cp >> 18));
-        b[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        b[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        b[3] = (char)(0x80 | (cp & 0x3F));
-        n = 4;
-    }
-    strbuf_append(sb, b, n);
 }
 
 /* ---- errors --------------------------------------------------------------- */
@@ -285,7 +229,8 @@ static int string_bad_or_utf8(parser *p, size_t i, size_t *n)
     unsigned char c = p->s[i];
     if (c < 0x20)
         return fail(p, i, "control character U+%04X in string (it must be escaped)", c);
-    *n = utf8_sequence(p->s + i, p->len - i);
+    uint32_t cp;
+    *n = utf8_decode(p->s + i, p->len - i, &cp);
     if (!*n)
         return fail(p, i, "invalid UTF-8 (byte 0x%02X) in string", c);
     return 0;
@@ -346,7 +291,7 @@ static int parse_string_escaped(parser *p, size_t start, size_t i, hb_json_node 
                     cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
                     i += 6;
                 }
-                put_utf8(d, cp);
+                utf8_append(d, cp);
                 i += 6;
                 continue;
             }
@@ -951,7 +896,8 @@ void hb_json_escape(strbuf *out, const char *str, size_t len)
             }
             i++;
         } else {
-            size_t n = utf8_sequence(s + i, len - i);
+            uint32_t cp;
+            size_t n = utf8_decode(s + i, len - i, &cp);
             if (n) {
                 strbuf_append(out, str + i, n);
                 i += n;
@@ -1061,6 +1007,14 @@ void hb_json_stringn(hb_json_writer *w, const char *s, size_t len)
 void hb_json_string(hb_json_writer *w, const char *s)
 {
     hb_json_stringn(w, s, strlen(s));
+}
+
+void hb_json_string_or_null(hb_json_writer *w, const char *s)
+{
+    if (s)
+        hb_json_string(w, s);
+    else
+        hb_json_null(w);
 }
 
 void hb_json_int64(hb_json_writer *w, int64_t v)

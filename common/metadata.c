@@ -13,52 +13,7 @@
 #include <string.h>
 
 #include "hpcbuild/alloc.h"
-
-/* Length of the valid UTF-8 sequence at s[i] (Python's strict decoder:
- * no overlongs, no surrogates, nothing above U+10FFFF), or 0. */
-static size_t utf8_seq(const unsigned char *s, size_t len, size_t i, uint32_t *cp)
-{
-    unsigned c = s[i];
-    if (c < 0x80) {
-        *cp = c;
-        return 1;
-    }
-    size_t n;
-    uint32_t min;
-    if (c >= 0xc2 && c <= 0xdf) {
-        n = 2, min = 0x80, *cp = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        n = 3, min = 0x800, *cp = c & 0x0f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        n = 4, min = 0x10000, *cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (len - i < n)
-        return 0;
-    for (size_t k = 1; k < n; k++) {
-        if ((s[i + k] & 0xc0) != 0x80)
-            return 0;
-        *cp = (*cp << 6) | (s[i + k] & 0x3f);
-    }
-    if (*cp < min || *cp > 0x10ffff || (*cp >= 0xd800 && *cp <= 0xdfff))
-        return 0;
-    return n;
-}
-
-/* Offset of the first invalid byte, or len when s is valid UTF-8. */
-static size_t utf8_invalid_at(const char *s, size_t len)
-{
-    const unsigned char *u = (const unsigned char *)s;
-    uint32_t cp;
-    for (size_t i = 0; i < len;) {
-        size_t n = utf8_seq(u, len, i, &cp);
-        if (!n)
-            return i;
-        i += n;
-    }
-    return len;
-}
+#include "hpcbuild/utf8.h"
 
 /* Python's str.isspace() for one code point. */
 static bool py_isspace(uint32_t cp)
@@ -215,7 +170,7 @@ static bool content_type_is_mime(const metadata *md)
     size_t a = 0, b = len;
     uint32_t cp;
     while (a < b) {
-        size_t n = utf8_seq(u, b, a, &cp);
+        size_t n = utf8_decode(u + a, b - a, &cp);
         if (!n || !py_isspace(cp))
             break;
         a += n;
@@ -224,7 +179,7 @@ static bool content_type_is_mime(const metadata *md)
         size_t k = b - 1;
         while (k > a && (u[k] & 0xc0) == 0x80)
             k--;
-        size_t n = utf8_seq(u, b, k, &cp);
+        size_t n = utf8_decode(u + k, b - k, &cp);
         if (!n || !py_isspace(cp))
             break;
         b = k;

@@ -21,6 +21,7 @@
  */
 #include "hpcbuild/toml.h"
 #include "hpcbuild/alloc.h"
+#include "hpcbuild/utf8.h"
 
 #include <errno.h>
 #include <locale.h>
@@ -394,32 +395,6 @@ static int skip_ws_comments_newlines(parser *p)
 /* ------------------------------------------------------------------------ */
 /* Strings                                                                  */
 
-static void put_utf8(strbuf *sb, uint32_t cp)
-{
-    char b[4];
-    size_t n;
-    if (cp < 0x80) {
-        b[0] = (char)cp;
-        n = 1;
-    } else if (cp < 0x800) {
-        b[0] = (char)(0xC0 | (cp >> 6));
-        b[1] = (char)(0x80 | (cp & 0x3F));
-        n = 2;
-    } else if (cp < 0x10000) {
-        b[0] = (char)(0xE0 | (cp >> 12));
-        b[1] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        b[2] = (char)(0x80 | (cp & 0x3F));
-        n = 3;
-    } else {
-        b[0] = (char)(0xF0 | (cp >> 18));
-        b[1] = (char)(0x80 | ((cp >> 12) & 0x3F));
-        b[2] = (char)(0x80 | ((cp >> 6) & 0x3F));
-        b[3] = (char)(0x80 | (cp & 0x3F));
-        n = 4;
-    }
-    strbuf_append(sb, b, n);
-}
-
 static int hex_value(int c)
 {
     if (is_digit(c))
@@ -458,7 +433,7 @@ static int parse_escape(parser *p)
         if (cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
             return fail_at(p, at, "expected a Unicode scalar value in escape '\\%c%.*s'", c, n,
                            p->s + p->pos + 2);
-        put_utf8(&p->buf, cp);
+        utf8_append(&p->buf, cp);
         p->pos += 2 + (size_t)n;
         return 0;
     }
@@ -1384,48 +1359,6 @@ fail:
     return -1;
 }
 
-/* Checks that text is UTF-8 (no overlongs, surrogates or values past
- * U+10FFFF); returns the offset of the first bad byte, or len. */
-static size_t utf8_check(const unsigned char *s, size_t len)
-{
-    size_t i = 0;
-    while (i < len) {
-        unsigned c = s[i];
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        size_t n;
-        uint32_t cp, min;
-        if (c >= 0xC2 && c <= 0xDF) {
-            n = 2;
-            cp = c & 0x1F;
-            min = 0x80;
-        } else if (c >= 0xE0 && c <= 0xEF) {
-            n = 3;
-            cp = c & 0x0F;
-            min = 0x800;
-        } else if (c >= 0xF0 && c <= 0xF4) {
-            n = 4;
-            cp = c & 0x07;
-            min = 0x10000;
-        } else {
-            return i;
-        }
-        if (i + n > len)
-            return i;
-        for (size_t k = 1; k < n; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return i;
-            cp = (cp << 6) | (s[i + k] & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return i;
-        i += n;
-    }
-    return len;
-}
-
 toml_value *toml_parse(const char *text, size_t len, const char *source, hb_error *err)
 {
     toml_doc *doc = hb_calloc(1, sizeof *doc);
@@ -1436,7 +1369,7 @@ toml_value *toml_parse(const char *text, size_t len, const char *source, hb_erro
     toml_value *current = root;
     unsigned section = 0;
 
-    size_t bad = utf8_check((const unsigned char *)p.s, p.len);
+    size_t bad = utf8_invalid_at(p.s, p.len);
     if (bad < p.len) {
         fail_at(&p, bad, "expected UTF-8 text, found the invalid byte 0x%02X",
                 (unsigned char)p.s[bad]);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "hpcbuild/alloc.h"
+#include "hpcbuild/utf8.h"
 #include "hpcbuild/pep440.h"
 
 typedef struct ctx {
@@ -85,40 +86,6 @@ static int hexval(char ch)
     return -1;
 }
 
-/* Strict UTF-8 (no overlongs, surrogates or > U+10FFFF): offset of the first
- * bad byte, or len. */
-static size_t utf8_invalid_at(const unsigned char *s, size_t len)
-{
-    for (size_t i = 0; i < len;) {
-        unsigned c = s[i];
-        size_t n;
-        uint32_t cp, min;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if (c >= 0xc2 && c <= 0xdf) {
-            n = 2, min = 0x80, cp = c & 0x1f;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            n = 3, min = 0x800, cp = c & 0x0f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            n = 4, min = 0x10000, cp = c & 0x07;
-        } else {
-            return i;
-        }
-        if (len - i < n)
-            return i;
-        for (size_t k = 1; k < n; k++) {
-            if ((s[i + k] & 0xc0) != 0x80)
-                return i;
-            cp = (cp << 6) | (s[i + k] & 0x3f);
-        }
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return i;
-        i += n;
-    }
-    return len;
-}
-
 /* Percent-decodes in[a, b) into a new string.  Raw control characters are
  * rejected, and raw spaces unless allow_space (the version part). */
 static char *decode(const ctx *c, size_t a, size_t b, bool allow_space, const char *what)
@@ -153,7 +120,7 @@ static char *decode(const ctx *c, size_t a, size_t b, bool allow_space, const ch
         }
         strbuf_putc(&out, (char)ch);
     }
-    size_t bad = utf8_invalid_at((const unsigned char *)strbuf_str(&out), out.len);
+    size_t bad = utf8_invalid_at(strbuf_str(&out), out.len);
     if (bad < out.len) {
         fail(c, a, "the %s is not UTF-8 once percent-decoded", what);
         strbuf_free(&out);
@@ -381,7 +348,7 @@ static int parse_version(const ctx *c, depurl *d, size_t a, size_t b)
 static int parse_range(const ctx *c, depurl *d, size_t a, size_t b)
 {
     memset(d, 0, sizeof *d);
-    size_t bad = utf8_invalid_at((const unsigned char *)c->in + a, b - a);
+    size_t bad = utf8_invalid_at(c->in + a, b - a);
     if (bad < b - a)
         return fail(c, a + bad, "expected UTF-8 text");
     if (a == b)
@@ -547,7 +514,7 @@ int depurl_parse_spec(depurl *d, const char *s, size_t len, strbuf *warnings, hb
                 return fail(&c, i, "unexpected control character in the environment marker");
             }
         }
-        if (utf8_invalid_at((const unsigned char *)s + ma, mb - ma) < mb - ma) {
+        if (utf8_invalid_at(s + ma, mb - ma) < mb - ma) {
             depurl_free(d);
             return fail(&c, ma, "expected an environment marker in UTF-8 text");
         }

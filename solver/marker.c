@@ -15,6 +15,7 @@
 #include "hpcbuild/pep508.h"
 #include "hpcbuild/process.h"
 #include "hpcbuild/pyname.h"
+#include "hpcbuild/utf8.h"
 
 /* ------------------------------------------------------------------ lexer */
 
@@ -48,23 +49,30 @@ void marker_quote_input(strbuf *out, const char *s, size_t len)
         strbuf_puts(out, "...");
 }
 
-__attribute__((format(printf, 3, 4)))
-static int lex_fail(lexer *lx, size_t pos, const char *fmt, ...)
+int marker_vfail_at(hb_error *err, const char *what, const char *s, size_t len, size_t pos, const char *fmt,
+                    va_list ap)
 {
     strbuf sb = STRBUF_INIT;
-    strbuf_printf(&sb, "invalid %s '", lx->what);
-    marker_quote_input(&sb, lx->s, lx->len);
+    strbuf_printf(&sb, "invalid %s '", what);
+    marker_quote_input(&sb, s, len);
     strbuf_printf(&sb, "' at position %zu: ", pos);
-    va_list ap;
-    va_start(ap, fmt);
     strbuf_vprintf(&sb, fmt, ap);
-    va_end(ap);
-    hb_error_set(lx->err, HB_EINVAL, "%s", strbuf_str(&sb));
+    hb_error_set(err, HB_EINVAL, "%s", strbuf_str(&sb));
     strbuf_free(&sb);
     return -1;
 }
 
-static bool is_word(const char *s, size_t len, size_t i)
+__attribute__((format(printf, 3, 4)))
+static int lex_fail(lexer *lx, size_t pos, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    marker_vfail_at(lx->err, lx->what, lx->s, lx->len, pos, fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+bool marker_is_word_byte(const char *s, size_t len, size_t i)
 {
     if (i >= len)
         return false;
@@ -75,7 +83,7 @@ static bool is_word(const char *s, size_t len, size_t i)
 
 static bool boundary_before(const lexer *lx, size_t i)
 {
-    return i == 0 || !is_word(lx->s, lx->len, i - 1);
+    return i == 0 || !marker_is_word_byte(lx->s, lx->len, i - 1);
 }
 
 static void skip_ws(lexer *lx)
@@ -94,7 +102,7 @@ static bool at_word(const lexer *lx, const char *w)
 {
     size_t n = strlen(w);
     return lx->pos + n <= lx->len && memcmp(lx->s + lx->pos, w, n) == 0 &&
-           boundary_before(lx, lx->pos) && !is_word(lx->s, lx->len, lx->pos + n);
+           boundary_before(lx, lx->pos) && !marker_is_word_byte(lx->s, lx->len, lx->pos + n);
 }
 
 static const struct { const char *spelling, *name; } variables[] = {
@@ -152,29 +160,6 @@ static const char *op_text(int op)
 
 /* ------------------------------------------------- Python string literals */
 
-static void put_utf8(strbuf *out, uint32_t cp)
-{
-    char b[4];
-    if (cp < 0x80) {
-        strbuf_putc(out, (char)cp);
-    } else if (cp < 0x800) {
-        b[0] = (char)(0xc0 | (cp >> 6));
-        b[1] = (char)(0x80 | (cp & 0x3f));
-        strbuf_append(out, b, 2);
-    } else if (cp < 0x10000) {
-        b[0] = (char)(0xe0 | (cp >> 12));
-        b[1] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        b[2] = (char)(0x80 | (cp & 0x3f));
-        strbuf_append(out, b, 3);
-    } else {
-        b[0] = (char)(0xf0 | (cp >> 18));
-        b[1] = (char)(0x80 | ((cp >> 12) & 0x3f));
-        b[2] = (char)(0x80 | ((cp >> 6) & 0x3f));
-        b[3] = (char)(0x80 | (cp & 0x3f));
-        strbuf_append(out, b, 4);
-    }
-}
-
 static int hexdigit(char c)
 {
     if (c >= '0' && c <= '9') return c - '0';
@@ -222,7 +207,7 @@ static char *decode_python_body(const char *b, size_t n, size_t *outlen, const c
                 k++;
             }
             i--;
-            put_utf8(&out, v);
+            utf8_append(&out, v);
             break;
         }
         case 'x': case 'u': case 'U': {
@@ -238,7 +223,7 @@ static char *decode_python_body(const char *b, size_t n, size_t *outlen, const c
             }
             if (v > 0x10ffff) { *why = "illegal Unicode character in \\U escape"; goto fail; }
             i += digits;
-            put_utf8(&out, v);
+            utf8_append(&out, v);
             break;
         }
         case 'N': *why = "\\N{...} escapes are not supported"; goto fail;

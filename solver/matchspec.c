@@ -10,6 +10,7 @@
 
 #include "hpcbuild/alloc.h"
 #include "hpcbuild/conda_version.h"
+#include "hpcbuild/json.h"
 
 enum field {
     F_CHANNEL, F_SUBDIR, F_NAME, F_VERSION, F_BUILD, F_BUILD_NUMBER, F_TRACK_FEATURES,
@@ -1272,49 +1273,25 @@ void matchspec_format(const matchspec *ms, strbuf *out)
 #undef BR_ADD
 }
 
-static void json_string(strbuf *out, const char *s)
-{
-    strbuf_putc(out, '"');
-    for (const unsigned char *c = (const unsigned char *)s; *c; c++) {
-        if (*c == '"' || *c == '\\')
-            strbuf_printf(out, "\\%c", *c);
-        else if (*c < 0x20)
-            strbuf_printf(out, "\\u%04x", *c);
-        else
-            strbuf_putc(out, (char)*c);
-    }
-    strbuf_putc(out, '"');
-}
-
 void matchspec_to_json(const matchspec *ms, strbuf *out)
 {
-    strbuf_putc(out, '{');
-    bool first = true;
+    hb_json_writer w;
+    hb_json_writer_init(&w, out, 0);
+    hb_json_begin_object(&w);
     for (int f = 0; f < F_COUNT; f++) {
         if (!ms->raw[f])
             continue;
-        if (!first)
-            strbuf_putc(out, ',');
-        first = false;
-        json_string(out, field_names[f]);
-        strbuf_putc(out, ':');
-        if (is_list_field(f) || f == F_TRACK_FEATURES || (f == F_FEATURES && ms->list[f].n)) {
-            if (!is_list_field(f) && f != F_TRACK_FEATURES) {
-                json_string(out, ms->raw[f]);
-                continue;
-            }
-            strbuf_putc(out, '[');
-            for (size_t i = 0; i < ms->list[f].n; i++) {
-                if (i)
-                    strbuf_putc(out, ',');
-                json_string(out, ms->list[f].v[i]);
-            }
-            strbuf_putc(out, ']');
+        hb_json_key(&w, field_names[f]);
+        if (is_list_field(f) || f == F_TRACK_FEATURES) {
+            hb_json_begin_array(&w);
+            for (size_t i = 0; i < ms->list[f].n; i++)
+                hb_json_string(&w, ms->list[f].v[i]);
+            hb_json_end_array(&w);
         } else {
-            json_string(out, ms->raw[f]);
+            hb_json_string(&w, ms->raw[f]);
         }
     }
-    strbuf_putc(out, '}');
+    hb_json_end_object(&w);
 }
 
 /* --- matching ------------------------------------------------------------ */
@@ -1515,192 +1492,52 @@ int matchspec_match(const matchspec *ms, const conda_record *rec, bool *result, 
 
 /* --- records from JSON --------------------------------------------------- */
 
-typedef struct jcur {
-    const char *s, *end;
-} jcur;
-
-static void jws(jcur *c)
+/* A JSON string or an array of strings as a NULL-terminated list; any other
+ * value gives an empty list.  Returns NULL when an array holds a non-string. */
+static char **json_string_list(const hb_json_doc *doc, const hb_json_node *v)
 {
-    while (c->s < c->end && isspace((unsigned char)*c->s))
-        c->s++;
-}
-
-static void put_utf8(strbuf *sb, unsigned cp)
-{
-    if (cp < 0x80) {
-        strbuf_putc(sb, (char)cp);
-    } else if (cp < 0x800) {
-        strbuf_putc(sb, (char)(0xc0 | (cp >> 6)));
-        strbuf_putc(sb, (char)(0x80 | (cp & 0x3f)));
-    } else if (cp < 0x10000) {
-        strbuf_putc(sb, (char)(0xe0 | (cp >> 12)));
-        strbuf_putc(sb, (char)(0x80 | ((cp >> 6) & 0x3f)));
-        strbuf_putc(sb, (char)(0x80 | (cp & 0x3f)));
-    } else {
-        strbuf_putc(sb, (char)(0xf0 | (cp >> 18)));
-        strbuf_putc(sb, (char)(0x80 | ((cp >> 12) & 0x3f)));
-        strbuf_putc(sb, (char)(0x80 | ((cp >> 6) & 0x3f)));
-        strbuf_putc(sb, (char)(0x80 | (cp & 0x3f)));
-    }
-}
-
-static char *jstring(jcur *c)
-{
-    if (c->s >= c->end || *c->s != '"')
-        return NULL;
-    c->s++;
-    strbuf sb = STRBUF_INIT;
-    while (c->s < c->end && *c->s != '"') {
-        char ch = *c->s++;
-        if (ch != '\\') {
-            strbuf_putc(&sb, ch);
-            continue;
-        }
-        if (c->s >= c->end)
-            break;
-        char e = *c->s++;
-        switch (e) {
-        case 'n': strbuf_putc(&sb, '\n'); break;
-        case 't': strbuf_putc(&sb, '\t'); break;
-        case 'r': strbuf_putc(&sb, '\r'); break;
-        case 'b': strbuf_putc(&sb, '\b'); break;
-        case 'f': strbuf_putc(&sb, '\f'); break;
-        case 'u': {
-            unsigned cp = 0;
-            for (int k = 0; k < 4 && c->s < c->end; k++) {
-                char h = *c->s++;
-                cp = cp * 16 + (unsigned)(isdigit((unsigned char)h) ? h - '0' : (tolower((unsigned char)h) - 'a' + 10) & 15);
-            }
-            put_utf8(&sb, cp);
-            break;
-        }
-        default: strbuf_putc(&sb, e);
-        }
-    }
-    if (c->s >= c->end) {
-        strbuf_free(&sb);
-        return NULL;
-    }
-    c->s++;
-    return sb.buf ? strbuf_detach(&sb) : hb_strdup("");
-}
-
-/* Skips any JSON value; returns 0 or -1. */
-static int jskip(jcur *c)
-{
-    jws(c);
-    if (c->s >= c->end)
-        return -1;
-    if (*c->s == '"') {
-        char *s = jstring(c);
-        if (!s)
-            return -1;
-        free(s);
-        return 0;
-    }
-    if (*c->s == '{' || *c->s == '[') {
-        int depth = 0;
-        while (c->s < c->end) {
-            if (*c->s == '"') {
-                char *s = jstring(c);
-                if (!s)
-                    return -1;
-                free(s);
-                continue;
-            }
-            if (*c->s == '{' || *c->s == '[')
-                depth++;
-            else if (*c->s == '}' || *c->s == ']')
-                depth--;
-            c->s++;
-            if (depth == 0)
-                return 0;
-        }
-        return -1;
-    }
-    while (c->s < c->end && !strchr(",}] \t\r\n", *c->s))
-        c->s++;
-    return 0;
-}
-
-static char **jstrlist(jcur *c)
-{
-    jws(c);
     strlist l = {0};
-    if (c->s < c->end && *c->s == '"') {
-        char *s = jstring(c);
-        if (!s)
-            return NULL;
-        strlist_add(&l, s, strlen(s));
-        free(s);
-    } else if (c->s < c->end && *c->s == '[') {
-        c->s++;
-        for (;;) {
-            jws(c);
-            if (c->s < c->end && *c->s == ']') {
-                c->s++;
-                break;
-            }
-            char *s = jstring(c);
-            if (!s) {
+    size_t len;
+    const char *s;
+    if ((s = hb_json_str(doc, v, &len))) {
+        strlist_add(&l, s, len);
+    } else if (hb_json_type(v) == HB_JSON_ARRAY) {
+        hb_json_iter it = hb_json_iter_init(v);
+        const hb_json_node *e;
+        while (hb_json_array_next(&it, &e)) {
+            if (!(s = hb_json_str(doc, e, &len))) {
                 strlist_free(&l);
                 return NULL;
             }
-            strlist_add(&l, s, strlen(s));
-            free(s);
-            jws(c);
-            if (c->s < c->end && *c->s == ',')
-                c->s++;
+            strlist_add(&l, s, len);
         }
-    } else {
-        if (jskip(c) != 0)
-            return NULL;
-    }
-    if (!l.v) {
-        l.v = hb_calloc(1, sizeof *l.v);
-    }
-    return l.v;
-}
-
-/* The keys of a JSON object (values skipped), as a NULL-terminated list. */
-static int jobject_keys(jcur *c, char ***out)
-{
-    strlist l = {0};
-    jws(c);
-    if (c->s >= c->end || *c->s != '{')
-        return jskip(c);
-    c->s++;
-    for (;;) {
-        jws(c);
-        if (c->s < c->end && *c->s == '}') {
-            c->s++;
-            break;
-        }
-        char *k = jstring(c);
-        jws(c);
-        if (!k || c->s >= c->end || *c->s != ':') {
-            free(k);
-            strlist_free(&l);
-            return -1;
-        }
-        c->s++;
-        strlist_add(&l, k, strlen(k));
-        free(k);
-        if (jskip(c) != 0) {
-            strlist_free(&l);
-            return -1;
-        }
-        jws(c);
-        if (c->s < c->end && *c->s == ',')
-            c->s++;
     }
     if (!l.v)
         l.v = hb_calloc(1, sizeof *l.v);
-    for (size_t k = 0; *out && (*out)[k]; k++)
-        free((*out)[k]);
-    free(*out);
-    *out = l.v;
-    return 0;
+    return l.v;
+}
+
+/* The keys of a JSON object as a NULL-terminated list. */
+static char **json_object_keys(const hb_json_doc *doc, const hb_json_node *v)
+{
+    strlist l = {0};
+    hb_json_iter it = hb_json_iter_init(v);
+    const hb_json_node *k, *val;
+    while (hb_json_object_next(&it, &k, &val)) {
+        size_t len;
+        const char *s = hb_json_str(doc, k, &len);
+        strlist_add(&l, s, len);
+    }
+    if (!l.v)
+        l.v = hb_calloc(1, sizeof *l.v);
+    return l.v;
+}
+
+static void free_string_list(char **list)
+{
+    for (size_t k = 0; list && list[k]; k++)
+        free(list[k]);
+    free(list);
 }
 
 void conda_record_free(conda_record *rec)
@@ -1718,76 +1555,83 @@ void conda_record_free(conda_record *rec)
     memset(rec, 0, sizeof *rec);
 }
 
+/* Fills rec from the members of a JSON object; -1 with err on a bad value.
+ * String fields take string values (others are ignored); the lists take a
+ * string or an array of strings; a repeated key: the last one wins. */
+static int record_from_object(conda_record *rec, const hb_json_doc *doc, const hb_json_node *obj, hb_error *err)
+{
+    struct { const char *k; char **dst; } fields[] = {
+        {"name", &rec->name}, {"version", &rec->version}, {"build", &rec->build},
+        {"channel", &rec->channel}, {"subdir", &rec->subdir}, {"md5", &rec->md5},
+        {"sha256", &rec->sha256}, {"license", &rec->license},
+        {"license_family", &rec->license_family}, {"fn", &rec->fn}, {"url", &rec->url},
+    };
+    struct { const char *k; char ***dst; } lists[] = {
+        {"track_features", &rec->track_features}, {"features", &rec->features},
+        {"depends", &rec->depends}, {"flags", &rec->flags},
+    };
+    hb_json_iter it = hb_json_iter_init(obj);
+    const hb_json_node *kn, *v;
+    while (hb_json_object_next(&it, &kn, &v)) {
+        char *key = hb_json_strdup(doc, kn);
+        bool done = false;
+        for (size_t i = 0; i < sizeof fields / sizeof *fields && !done; i++) {
+            if (strcmp(key, fields[i].k) != 0)
+                continue;
+            done = true;
+            if (hb_json_type(v) == HB_JSON_STRING) {
+                free(*fields[i].dst);
+                *fields[i].dst = hb_json_strdup(doc, v);
+            }
+        }
+        for (size_t i = 0; i < sizeof lists / sizeof *lists && !done; i++) {
+            if (strcmp(key, lists[i].k) != 0)
+                continue;
+            done = true;
+            char **l = json_string_list(doc, v);
+            if (!l) {
+                hb_error_set(err, HB_EINVAL, "invalid record: '%s' must be a string or a list of strings", key);
+                free(key);
+                return -1;
+            }
+            free_string_list(*lists[i].dst);
+            *lists[i].dst = l;
+        }
+        if (!done && (strcmp(key, "extras-depends") == 0 || strcmp(key, "extra_depends") == 0)) {
+            if (hb_json_type(v) == HB_JSON_OBJECT) {
+                free_string_list(rec->extras);
+                rec->extras = json_object_keys(doc, v);
+            }
+        } else if (!done && strcmp(key, "build_number") == 0) {
+            int64_t n;
+            hb_error e;
+            if (hb_json_get_int64(doc, v, &n, &e) != 0) {
+                free(key);
+                return hb_error_set(err, HB_EINVAL, "invalid record: build_number: %s", e.msg);
+            }
+            rec->build_number = n;
+        }
+        free(key);
+    }
+    return 0;
+}
+
 int conda_record_from_json(conda_record *rec, const char *json, size_t len, hb_error *err)
 {
     memset(rec, 0, sizeof *rec);
-    jcur c = {json, json + len};
-    jws(&c);
-    if (c.s >= c.end || *c.s != '{')
-        return hb_error_set(err, HB_EINVAL, "invalid record: expected a JSON object");
-    c.s++;
-    for (;;) {
-        jws(&c);
-        if (c.s < c.end && *c.s == '}')
-            return 0;
-        char *key = jstring(&c);
-        jws(&c);
-        if (!key || c.s >= c.end || *c.s != ':') {
-            free(key);
-            conda_record_free(rec);
-            return hb_error_set(err, HB_EINVAL, "invalid record: expected \"key\": value");
-        }
-        c.s++;
-        jws(&c);
-        struct { const char *k; char **dst; } fields[] = {
-            {"name", &rec->name}, {"version", &rec->version}, {"build", &rec->build},
-            {"channel", &rec->channel}, {"subdir", &rec->subdir}, {"md5", &rec->md5},
-            {"sha256", &rec->sha256}, {"license", &rec->license},
-            {"license_family", &rec->license_family}, {"fn", &rec->fn}, {"url", &rec->url},
-        };
-        int rc = -2;
-        for (size_t i = 0; i < sizeof fields / sizeof *fields && rc == -2; i++) {
-            if (strcmp(key, fields[i].k) != 0)
-                continue;
-            if (c.s < c.end && *c.s == '"') {
-                free(*fields[i].dst);
-                *fields[i].dst = jstring(&c);
-                rc = *fields[i].dst ? 0 : -1;
-            } else {
-                rc = jskip(&c);
-            }
-        }
-        if (rc == -2) {
-            char ***lst = strcmp(key, "track_features") == 0 ? &rec->track_features
-                          : strcmp(key, "features") == 0     ? &rec->features
-                          : strcmp(key, "depends") == 0      ? &rec->depends
-                          : strcmp(key, "flags") == 0        ? &rec->flags
-                                                             : NULL;
-            if (strcmp(key, "extras-depends") == 0 || strcmp(key, "extra_depends") == 0) {
-                rc = jobject_keys(&c, &rec->extras);
-            } else if (lst) {
-                *lst = jstrlist(&c);
-                rc = *lst ? 0 : -1;
-            } else if (strcmp(key, "build_number") == 0) {
-                char *end;
-                rec->build_number = strtoll(c.s, &end, 10);
-                rc = end == c.s ? -1 : 0;
-                c.s = end;
-            } else {
-                rc = jskip(&c);
-            }
-        }
-        free(key);
-        if (rc != 0) {
-            conda_record_free(rec);
-            return hb_error_set(err, HB_EINVAL, "invalid record: bad JSON value");
-        }
-        jws(&c);
-        if (c.s < c.end && *c.s == ',')
-            c.s++;
-        else if (!(c.s < c.end && *c.s == '}')) {
-            conda_record_free(rec);
-            return hb_error_set(err, HB_EINVAL, "invalid record: expected ',' or '}'");
-        }
-    }
+    hb_error e;
+    hb_json_doc *doc = hb_json_parse(json, len, "record", &e);
+    if (!doc)
+        return hb_error_set(err, HB_EINVAL, "invalid record: %s", e.msg);
+    const hb_json_node *root = hb_json_root(doc);
+    int rc;
+    if (hb_json_type(root) != HB_JSON_OBJECT)
+        rc = hb_error_set(err, HB_EINVAL, "invalid record: expected a JSON object, found %s",
+                          hb_json_type_name(hb_json_type(root)));
+    else
+        rc = record_from_object(rec, doc, root, err);
+    hb_json_free(doc);
+    if (rc != 0)
+        conda_record_free(rec);
+    return rc;
 }

@@ -21,26 +21,11 @@ typedef struct rlex {
 __attribute__((format(printf, 3, 4)))
 static int rfail(rlex *lx, size_t pos, const char *fmt, ...)
 {
-    strbuf sb = STRBUF_INIT;
-    strbuf_puts(&sb, "invalid requirement '");
-    marker_quote_input(&sb, lx->s, lx->len);
-    strbuf_printf(&sb, "' at position %zu: ", pos);
     va_list ap;
     va_start(ap, fmt);
-    strbuf_vprintf(&sb, fmt, ap);
+    marker_vfail_at(lx->err, "requirement", lx->s, lx->len, pos, fmt, ap);
     va_end(ap);
-    hb_error_set(lx->err, HB_EINVAL, "%s", strbuf_str(&sb));
-    strbuf_free(&sb);
     return -1;
-}
-
-static bool word_at(const char *s, size_t len, size_t i)
-{
-    if (i >= len)
-        return false;
-    unsigned char c = (unsigned char)s[i];
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-           c == '_' || c >= 0x80;
 }
 
 static bool alnum(char c)
@@ -57,13 +42,13 @@ static void skip_ws(rlex *lx)
 /* \b[a-zA-Z0-9][a-zA-Z0-9._-]*\b at pos: returns the length, 0 for none. */
 static size_t match_identifier(const char *s, size_t len, size_t pos)
 {
-    if (pos >= len || !alnum(s[pos]) || (pos > 0 && word_at(s, len, pos - 1)))
+    if (pos >= len || !alnum(s[pos]) || (pos > 0 && marker_is_word_byte(s, len, pos - 1)))
         return 0;
     size_t end = pos + 1;
     while (end < len && (alnum(s[end]) || s[end] == '.' || s[end] == '_' || s[end] == '-'))
         end++;
     for (; end > pos; end--)
-        if (word_at(s, len, end - 1) != word_at(s, len, end))
+        if (marker_is_word_byte(s, len, end - 1) != marker_is_word_byte(s, len, end))
             return end - pos;
     return 0;
 }
@@ -135,11 +120,12 @@ static bool is_sep(const char *s, size_t len, size_t i)
 
 /* Optional pieces of the version regex; each returns the new position (== i
  * when the piece is absent). */
-static size_t opt_pre(const char *s, size_t len, size_t i)
+
+/* [-_.]?(LETTERS)[-_.]?[0-9]* with the first of letters[0..n) that matches. */
+static size_t opt_label(const char *s, size_t len, size_t i, const char *const *letters, size_t n)
 {
-    static const char *const letters[] = {"alpha", "beta", "preview", "pre", "a", "b", "c", "rc"};
     size_t j = is_sep(s, len, i) ? i + 1 : i;
-    for (size_t k = 0; k < 8; k++) {
+    for (size_t k = 0; k < n; k++) {
         size_t e = lit(s, len, j, letters[k]);
         if (e) {
             if (is_sep(s, len, e))
@@ -148,6 +134,12 @@ static size_t opt_pre(const char *s, size_t len, size_t i)
         }
     }
     return i;
+}
+
+static size_t opt_pre(const char *s, size_t len, size_t i)
+{
+    static const char *const letters[] = {"alpha", "beta", "preview", "pre", "a", "b", "c", "rc"};
+    return opt_label(s, len, i, letters, 8);
 }
 
 static size_t opt_post(const char *s, size_t len, size_t i)
@@ -155,27 +147,13 @@ static size_t opt_post(const char *s, size_t len, size_t i)
     if (i < len && s[i] == '-' && is_digit(s, len, i + 1))
         return digits(s, len, i + 1);
     static const char *const letters[] = {"post", "rev", "r"};
-    size_t j = is_sep(s, len, i) ? i + 1 : i;
-    for (size_t k = 0; k < 3; k++) {
-        size_t e = lit(s, len, j, letters[k]);
-        if (e) {
-            if (is_sep(s, len, e))
-                e++;
-            return digits(s, len, e);
-        }
-    }
-    return i;
+    return opt_label(s, len, i, letters, 3);
 }
 
 static size_t opt_dev(const char *s, size_t len, size_t i)
 {
-    size_t j = is_sep(s, len, i) ? i + 1 : i;
-    size_t e = lit(s, len, j, "dev");
-    if (!e)
-        return i;
-    if (is_sep(s, len, e))
-        e++;
-    return digits(s, len, e);
+    static const char *const letters[] = {"dev"};
+    return opt_label(s, len, i, letters, 1);
 }
 
 /* \+[a-z0-9]+(?:[-_\.][a-z0-9]+)* (case-insensitive when ci) */

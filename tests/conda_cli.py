@@ -1,13 +1,12 @@
 """End-to-end tests of the conda commands: `hpcbuild matchspec parse`,
 `hpcbuild version sort|compare --ecosystem conda` and
 `hpcbuild spec contains --ecosystem conda` (exit statuses and output)."""
-import json
 import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 
-from hbtest import Tally, load_json, run_cli  # noqa: E402
+from hbtest import Tally, json_line, load_json, run_cli  # noqa: E402
 
 t = Tally()
 
@@ -27,10 +26,10 @@ for c in M["canonical_str"]["cases"]:
             "%r -> rc=%d out=%r err=%r" % (c["spec"], rc, out, err))
 
 rc, out, err = run_cli("matchspec", "parse", "--json", "defaults::numpy=1.8=py27_0 [channel=anaconda]")
-t.check("matchspec.json", rc == 0 and json.loads(out) == {
+t.check("matchspec.json", rc == 0 and json_line(out) == {
     "channel": "anaconda", "name": "numpy", "version": "1.8", "build": "py27_0"}, out + err)
 rc, out, err = run_cli("matchspec", "parse", "--json", "pkg[extras=[b,a], flags=cpu]")
-t.check("matchspec.json", rc == 0 and json.loads(out) == {
+t.check("matchspec.json", rc == 0 and json_line(out) == {
     "name": "pkg", "extras": ["b", "a"], "flags": ["cpu"]}, out + err)
 rc, out, err = run_cli("matchspec", "parse", "--", "numpy >=1.8")
 t.check("matchspec.dashdash", rc == 0 and out == "numpy[version='>=1.8']\n", out + err)

@@ -1,12 +1,11 @@
 """`hpcbuild depurl parse [--json] DEPURL` end to end: normalized output,
 JSON fields, warnings on stderr with the "hpcbuild: warning: " prefix, and
 invalid input failing with status 2 and one stderr line naming the input."""
-import json
 import os
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from hbtest import Tally, run_cli  # noqa: E402
+from hbtest import Tally, json_line, run_cli  # noqa: E402
 
 t = Tally()
 
@@ -38,10 +37,7 @@ for arg, want, nwarn in OK:
     t.check("depurl parse: output parses to itself", rc2 == 0 and out2 == out, "%r -> %r" % (want, out2))
 
 rc, out, err = run_cli("depurl", "parse", "--json", "pkg:pypi/Foo_Bar@>=1.0,<2?B=x&a=y#sub/dir; extra == 'nat'")
-try:
-    j = json.loads(out)
-except ValueError:
-    j = None
+j = json_line(out)
 want = {"depurl": "dep:pypi/foo-bar@<2,>=1.0?a=y&b=x#sub/dir",
         "specifier": "dep:pypi/foo-bar@<2,>=1.0?a=y&b=x#sub/dir; extra == 'nat'",
         "type": "pypi", "namespace": None, "name": "foo-bar", "version": "<2,>=1.0", "version_literal": False,
@@ -49,7 +45,7 @@ want = {"depurl": "dep:pypi/foo-bar@<2,>=1.0?a=y&b=x#sub/dir",
 t.check("depurl parse --json", rc == 0 and j == want and err.startswith("hpcbuild: warning: "),
         "rc=%d out=%r err=%r" % (rc, out, err))
 rc, out, err = run_cli("depurl", "parse", "dep:github/AbiWord/enchant", "--json")
-t.check("depurl parse --json", rc == 0 and json.loads(out)["namespace"] == "abiword" and err == "",
+t.check("depurl parse --json", rc == 0 and (json_line(out) or {}).get("namespace") == "abiword" and err == "",
         "rc=%d out=%r err=%r" % (rc, out, err))
 
 BAD = [

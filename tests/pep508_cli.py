@@ -1,8 +1,8 @@
 """hpcbuild requirement / marker end to end: output, --json, --env, --python,
 help texts and error exits (status 2 and one line on stderr for bad input)."""
-import json, os, sys
+import os, sys
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
-from hbtest import Tally, run_cli
+from hbtest import Tally, json_line, run_cli
 
 from packaging.markers import Marker, default_environment
 from packaging.requirements import Requirement
@@ -30,21 +30,15 @@ for req, want in [
     t.check("requirement.parse", rc == 0 and out == want + "\n" and err == "", "%r: rc=%d out=%r err=%r" % (req, rc, out, err))
 
 rc, out, err = run_cli("requirement", "parse", "--json", 'Foo.Bar[b,A] (>=1.0,<2) ; extra == "X_Y"')
-try:
-    j = json.loads(out)
-except ValueError:
-    j = None
+j = json_line(out)
 t.check("requirement.json", rc == 0 and j == {"name": "Foo.Bar", "canonical_name": "foo-bar", "extras": ["A", "b"],
                                               "specifier": "<2,>=1.0", "url": None, "marker": 'extra == "x-y"'},
         "rc=%d out=%r" % (rc, out))
 rc, out, err = run_cli("requirement", "parse", "--json", 'p @ file:///tmp/a\tb ; os_name == \'a"b\'')
-try:
-    j = json.loads(out)
-except ValueError:
-    j = None
+j = json_line(out)
 t.check("requirement.json", rc == 2 and one_line_error(err), "URL then tab then junk: rc=%d out=%r err=%r" % (rc, out, err))
 rc, out, err = run_cli("requirement", "parse", "--json", "p @ file:///tmp/a\"b ; os_name == 'a\"b'")
-j = json.loads(out) if rc == 0 else None
+j = json_line(out) if rc == 0 else None
 t.check("requirement.json", rc == 0 and j["url"] == 'file:///tmp/a"b' and j["marker"] == "os_name == 'a\"b'",
         "json escaping: rc=%d out=%r" % (rc, out))
 

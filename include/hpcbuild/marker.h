@@ -25,6 +25,7 @@
 #ifndef HPCBUILD_MARKER_H
 #define HPCBUILD_MARKER_H
 
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -106,5 +107,12 @@ marker *marker_parse_inside(const char *s, size_t len, size_t *pos, const char *
                             hb_error *err);
 /* Appends s to out for an error message: control bytes escaped, long input cut. */
 void marker_quote_input(strbuf *out, const char *s, size_t len);
+/* Sets err to "invalid WHAT 'S' at position POS: <fmt, ap>" (S quoted as
+ * above) and returns -1: the error shape of markers and requirements. */
+int marker_vfail_at(hb_error *err, const char *what, const char *s, size_t len, size_t pos, const char *fmt,
+                    va_list ap) __attribute__((format(printf, 6, 0)));
+/* Python re's \w at s[i] (ASCII letters, digits, '_', any non-ASCII byte);
+ * false when i >= len. */
+bool marker_is_word_byte(const char *s, size_t len, size_t i);
 
 #endif

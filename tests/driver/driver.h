@@ -27,6 +27,12 @@ typedef int (*driver_handler)(const char *cmd, const driver_args *args, strbuf *
 /* Appends one escaped response field (a TAB first unless out is empty). */
 void driver_put(strbuf *out, const char *s, size_t len);
 void driver_puts(strbuf *out, const char *s);
+/* Replaces what out holds with the answer "error" and msg; returns 1. */
+int driver_error(strbuf *out, const char *msg);
+/* Appends key and value as two fields; nothing when value is NULL. */
+void driver_put_pair(strbuf *out, const char *key, const char *value);
+/* Appends key and the line as two fields for each '\n'-terminated line of text. */
+void driver_put_lines(strbuf *out, const char *key, const char *text);
 
 int driver_pep440(const char *cmd, const driver_args *args, strbuf *out);
 int driver_pep508(const char *cmd, const driver_args *args, strbuf *out);

@@ -21,19 +21,13 @@
 #include "hpcbuild/conda_version.h"
 #include "hpcbuild/matchspec.h"
 
-static void put_error(strbuf *out, const hb_error *err)
-{
-    driver_puts(out, "error");
-    driver_puts(out, err->msg);
-}
-
 static int version_cmd(const char *cmd, const driver_args *a, strbuf *out)
 {
     hb_error err;
     if (strcmp(cmd, "conda.version.parse") == 0 && a->n == 1) {
         conda_version v;
         if (conda_version_parse(&v, a->v[0], a->len[0], &err) != 0) {
-            put_error(out, &err);
+            driver_error(out, err.msg);
             return 1;
         }
         strbuf sb = STRBUF_INIT;
@@ -51,12 +45,12 @@ static int version_cmd(const char *cmd, const driver_args *a, strbuf *out)
         a->n == 2) {
         conda_version x, y;
         if (conda_version_parse(&x, a->v[0], a->len[0], &err) != 0) {
-            put_error(out, &err);
+            driver_error(out, err.msg);
             return 1;
         }
         if (conda_version_parse(&y, a->v[1], a->len[1], &err) != 0) {
             conda_version_free(&x);
-            put_error(out, &err);
+            driver_error(out, err.msg);
             return 1;
         }
         if (strcmp(cmd, "conda.version.compare") == 0) {
@@ -81,7 +75,7 @@ static int spec_cmd(const char *cmd, const driver_args *a, strbuf *out)
         return 0;
     conda_versionspec *vs = conda_versionspec_parse(a->v[0], a->len[0], &err);
     if (!vs) {
-        put_error(out, &err);
+        driver_error(out, err.msg);
         return 1;
     }
     if (parse) {
@@ -91,7 +85,7 @@ static int spec_cmd(const char *cmd, const driver_args *a, strbuf *out)
     } else {
         bool r;
         if (conda_versionspec_contains(vs, a->v[1], a->len[1], &r, &err) != 0)
-            put_error(out, &err);
+            driver_error(out, err.msg);
         else
             driver_puts(out, r ? "true" : "false");
     }
@@ -109,7 +103,7 @@ static int matchspec_cmd(const char *cmd, const driver_args *a, strbuf *out)
         return 0;
     matchspec *ms = matchspec_parse_flags(a->v[0], a->len[0], lenient ? MATCHSPEC_ALLOW_BARE_OPERATOR : 0, &err);
     if (!ms) {
-        put_error(out, &err);
+        driver_error(out, err.msg);
         return 1;
     }
     if (parse) {
@@ -149,11 +143,11 @@ static int matchspec_cmd(const char *cmd, const driver_args *a, strbuf *out)
     } else {
         conda_record rec;
         if (conda_record_from_json(&rec, a->v[1], a->len[1], &err) != 0) {
-            put_error(out, &err);
+            driver_error(out, err.msg);
         } else {
             bool r;
             if (matchspec_match(ms, &rec, &r, &err) != 0)
-                put_error(out, &err);
+                driver_error(out, err.msg);
             else
                 driver_puts(out, r ? "true" : "false");
             conda_record_free(&rec);
@@ -173,7 +167,5 @@ int driver_conda(const char *cmd, const driver_args *args, strbuf *out)
     }
     if (version_cmd(cmd, args, out) || spec_cmd(cmd, args, out) || matchspec_cmd(cmd, args, out))
         return 1;
-    driver_puts(out, "error");
-    driver_puts(out, "unknown conda driver command or wrong number of fields");
-    return 1;
+    return driver_error(out, "unknown conda driver command or wrong number of fields");
 }

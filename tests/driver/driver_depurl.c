@@ -12,23 +12,13 @@
 
 #include "hpcbuild/depurl.h"
 
-static void put_pair(strbuf *out, const char *key, const char *value)
-{
-    if (value) {
-        driver_puts(out, key);
-        driver_puts(out, value);
-    }
-}
-
 int driver_depurl(const char *cmd, const driver_args *args, strbuf *out)
 {
     bool spec = strcmp(cmd, "depurl.parse") == 0;
     if (!spec && strcmp(cmd, "depurl.parse_url") != 0)
         return 0;
     if (args->n != 1) {
-        driver_puts(out, "error");
-        driver_puts(out, "depurl: expected one argument");
-        return 1;
+        return driver_error(out, "depurl: expected one argument");
     }
     depurl d;
     hb_error err;
@@ -36,36 +26,29 @@ int driver_depurl(const char *cmd, const driver_args *args, strbuf *out)
     int rc = spec ? depurl_parse_spec(&d, args->v[0], args->len[0], &warnings, &err)
                   : depurl_parse(&d, args->v[0], args->len[0], &warnings, &err);
     if (rc != 0) {
-        driver_puts(out, "error");
-        driver_puts(out, err.msg);
+        driver_error(out, err.msg);
     } else {
         strbuf s = STRBUF_INIT;
         depurl_format_spec(&d, &s);
         driver_puts(out, "ok");
         driver_put(out, strbuf_str(&s), s.len);
-        put_pair(out, "type", d.type);
-        put_pair(out, "ns", d.ns);
-        put_pair(out, "name", d.name);
-        put_pair(out, "version", d.version);
+        driver_put_pair(out, "type", d.type);
+        driver_put_pair(out, "ns", d.ns);
+        driver_put_pair(out, "name", d.name);
+        driver_put_pair(out, "version", d.version);
         if (d.version_is_literal)
-            put_pair(out, "literal", "true");
+            driver_put_pair(out, "literal", "true");
         for (size_t i = 0; i < d.nqualifiers; i++) {
             strbuf_truncate(&s, 0);
             strbuf_printf(&s, "%s=%s", d.qualifiers[i].key, d.qualifiers[i].value);
-            put_pair(out, "qualifier", s.buf);
+            driver_put_pair(out, "qualifier", s.buf);
         }
-        put_pair(out, "subpath", d.subpath);
-        put_pair(out, "marker", d.marker);
+        driver_put_pair(out, "subpath", d.subpath);
+        driver_put_pair(out, "marker", d.marker);
         strbuf_free(&s);
         depurl_free(&d);
     }
-    const char *w = strbuf_str(&warnings);
-    while (*w) {
-        const char *nl = strchr(w, '\n');
-        driver_puts(out, "warning");
-        driver_put(out, w, (size_t)(nl - w));
-        w = nl + 1;
-    }
+    driver_put_lines(out, "warning", strbuf_str(&warnings));
     strbuf_free(&warnings);
     return 1;
 }

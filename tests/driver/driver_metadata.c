@@ -16,19 +16,12 @@
 
 #include "hpcbuild/metadata.h"
 
-static void put_error(strbuf *out, const hb_error *err)
-{
-    strbuf_truncate(out, 0);
-    driver_puts(out, "error");
-    driver_puts(out, err->msg);
-}
-
 static void do_parse(const driver_args *args, strbuf *out)
 {
     metadata md;
     hb_error err;
     if (metadata_parse(&md, args->v[0], args->len[0], &err) != 0) {
-        put_error(out, &err);
+        driver_error(out, err.msg);
         return;
     }
     driver_puts(out, "ok");
@@ -60,18 +53,10 @@ static void do_parse(const driver_args *args, strbuf *out)
     metadata_free(&md);
 }
 
-static void put_pair(strbuf *out, const char *key, const char *value)
-{
-    if (value) {
-        driver_puts(out, key);
-        driver_puts(out, value);
-    }
-}
-
 static void put_list(strbuf *out, const char *key, const metadata_list *l)
 {
     for (size_t i = 0; i < l->n; i++)
-        put_pair(out, key, l->v[i]);
+        driver_put_pair(out, key, l->v[i]);
 }
 
 static void do_core(const driver_args *args, strbuf *out)
@@ -79,27 +64,27 @@ static void do_core(const driver_args *args, strbuf *out)
     metadata md;
     hb_error err;
     if (metadata_parse(&md, args->v[0], args->len[0], &err) != 0) {
-        put_error(out, &err);
+        driver_error(out, err.msg);
         return;
     }
     metadata_core c;
     strbuf warnings = STRBUF_INIT;
     if (metadata_core_view(&md, &c, &warnings, &err) != 0) {
-        put_error(out, &err);
+        driver_error(out, err.msg);
     } else {
         driver_puts(out, "ok");
         char num[32];
         snprintf(num, sizeof num, "%d.%d", c.version_major, c.version_minor);
-        put_pair(out, "metadata_version", c.metadata_version);
-        put_pair(out, "parsed_version", num);
-        put_pair(out, "name", c.name);
-        put_pair(out, "version", c.version);
-        put_pair(out, "summary", c.summary);
-        put_pair(out, "requires_python", c.requires_python);
-        put_pair(out, "description_content_type", c.description_content_type);
-        put_pair(out, "license", c.license);
-        put_pair(out, "license_expression", c.license_expression);
-        put_pair(out, "description", c.description);
+        driver_put_pair(out, "metadata_version", c.metadata_version);
+        driver_put_pair(out, "parsed_version", num);
+        driver_put_pair(out, "name", c.name);
+        driver_put_pair(out, "version", c.version);
+        driver_put_pair(out, "summary", c.summary);
+        driver_put_pair(out, "requires_python", c.requires_python);
+        driver_put_pair(out, "description_content_type", c.description_content_type);
+        driver_put_pair(out, "license", c.license);
+        driver_put_pair(out, "license_expression", c.license_expression);
+        driver_put_pair(out, "description", c.description);
         put_list(out, "requires_dist", &c.requires_dist);
         put_list(out, "provides_extra", &c.provides_extra);
         put_list(out, "dynamic", &c.dynamic);
@@ -113,13 +98,7 @@ static void do_core(const driver_args *args, strbuf *out)
         put_list(out, "import_namespace", &c.import_namespace);
         put_list(out, "classifier", &c.classifier);
         put_list(out, "project_url", &c.project_url);
-        const char *w = strbuf_str(&warnings);
-        while (*w) {
-            const char *nl = strchr(w, '\n');
-            driver_puts(out, "warning");
-            driver_put(out, w, (size_t)(nl - w));
-            w = nl + 1;
-        }
+        driver_put_lines(out, "warning", strbuf_str(&warnings));
         metadata_core_free(&c);
     }
     strbuf_free(&warnings);
@@ -136,7 +115,7 @@ static void do_write(const driver_args *args, strbuf *out)
     strbuf text = STRBUF_INIT;
     hb_error err;
     if (metadata_write(&md, &text, &err) != 0) {
-        put_error(out, &err);
+        driver_error(out, err.msg);
     } else {
         driver_puts(out, "ok");
         driver_put(out, strbuf_str(&text), text.len);
@@ -157,6 +136,6 @@ int driver_metadata(const char *cmd, const driver_args *args, strbuf *out)
     else if (strcmp(cmd, "metadata.write") == 0 && args->n % 2 == 1)
         do_write(args, out);
     else
-        put_error(out, &err);
+        driver_error(out, err.msg);
     return 1;
 }

@@ -43,22 +43,14 @@ static void put_u64(strbuf *out, uint64_t n)
     driver_puts(out, buf);
 }
 
-static int error(strbuf *out, const char *msg)
-{
-    strbuf_truncate(out, 0);
-    driver_puts(out, "error");
-    driver_puts(out, msg);
-    return 1;
-}
-
 static int cmd_parse(const driver_args *a, strbuf *out)
 {
     if (a->n != 1)
-        return error(out, "pep440.parse needs 1 argument");
+        return driver_error(out, "pep440.parse needs 1 argument");
     pep440_version v;
     hb_error err;
     if (pep440_version_parse(&v, a->v[0], a->len[0], &err) != 0)
-        return error(out, err.msg);
+        return driver_error(out, err.msg);
     strbuf sb = STRBUF_INIT;
     driver_puts(out, "ok");
     pep440_version_format(&v, &sb);
@@ -101,14 +93,14 @@ static int cmd_parse(const driver_args *a, strbuf *out)
 static int cmd_compare(const driver_args *a, strbuf *out)
 {
     if (a->n != 2)
-        return error(out, "pep440.compare needs 2 arguments");
+        return driver_error(out, "pep440.compare needs 2 arguments");
     pep440_version x, y;
     hb_error err;
     if (pep440_version_parse(&x, a->v[0], a->len[0], &err) != 0)
-        return error(out, err.msg);
+        return driver_error(out, err.msg);
     if (pep440_version_parse(&y, a->v[1], a->len[1], &err) != 0) {
         pep440_version_free(&x);
-        return error(out, err.msg);
+        return driver_error(out, err.msg);
     }
     int c = pep440_version_compare(&x, &y);
     driver_puts(out, c < 0 ? "<" : c > 0 ? ">" : "=");
@@ -121,7 +113,7 @@ static int spec_parse(pep440_specset *set, const driver_args *a, size_t i, strbu
 {
     hb_error err;
     if (pep440_specset_parse(set, a->v[i], a->len[i], &err) != 0) {
-        error(out, err.msg);
+        driver_error(out, err.msg);
         return -1;
     }
     return 0;
@@ -130,7 +122,7 @@ static int spec_parse(pep440_specset *set, const driver_args *a, size_t i, strbu
 static int cmd_spec_parse(const driver_args *a, strbuf *out)
 {
     if (a->n != 1)
-        return error(out, "pep440.spec.parse needs 1 argument");
+        return driver_error(out, "pep440.spec.parse needs 1 argument");
     pep440_specset set;
     if (spec_parse(&set, a, 0, out))
         return 1;
@@ -153,7 +145,7 @@ static int cmd_spec_parse(const driver_args *a, strbuf *out)
 static int cmd_spec_contains(const driver_args *a, strbuf *out)
 {
     if (a->n != 5)
-        return error(out, "pep440.spec.contains needs 5 arguments");
+        return driver_error(out, "pep440.spec.contains needs 5 arguments");
     pep440_specset set;
     if (spec_parse(&set, a, 0, out))
         return 1;
@@ -168,7 +160,7 @@ static int cmd_spec_contains(const driver_args *a, strbuf *out)
 static int cmd_spec_filter(const driver_args *a, strbuf *out)
 {
     if (a->n < 3)
-        return error(out, "pep440.spec.filter needs at least 3 arguments");
+        return driver_error(out, "pep440.spec.filter needs at least 3 arguments");
     pep440_specset set;
     if (spec_parse(&set, a, 0, out))
         return 1;
@@ -188,7 +180,7 @@ static int cmd_spec_filter(const driver_args *a, strbuf *out)
 static int cmd_spec_unsat(const driver_args *a, strbuf *out)
 {
     if (a->n != 2)
-        return error(out, "pep440.spec.unsat needs 2 arguments");
+        return driver_error(out, "pep440.spec.unsat needs 2 arguments");
     pep440_specset set;
     if (spec_parse(&set, a, 0, out))
         return 1;
@@ -201,7 +193,7 @@ static int cmd_spec_unsat(const driver_args *a, strbuf *out)
 static int cmd_spec_equal(const driver_args *a, strbuf *out)
 {
     if (a->n != 2)
-        return error(out, "pep440.spec.equal needs 2 arguments");
+        return driver_error(out, "pep440.spec.equal needs 2 arguments");
     pep440_specset x, y;
     if (spec_parse(&x, a, 0, out))
         return 1;
@@ -218,7 +210,7 @@ static int cmd_spec_equal(const driver_args *a, strbuf *out)
 static int cmd_spec_subset(const driver_args *a, strbuf *out)
 {
     if (a->n != 4)
-        return error(out, "pep440.spec.subset needs 4 arguments");
+        return driver_error(out, "pep440.spec.subset needs 4 arguments");
     pep440_specset x, y;
     if (spec_parse(&x, a, 0, out))
         return 1;
@@ -231,7 +223,7 @@ static int cmd_spec_subset(const driver_args *a, strbuf *out)
     hb_error err;
     int r = pep440_specset_is_subset(&x, &y, &err);
     if (r < 0)
-        error(out, err.msg);
+        driver_error(out, err.msg);
     else
         driver_puts(out, r ? "true" : "false");
     pep440_specset_free(&x);

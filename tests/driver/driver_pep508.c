@@ -16,24 +16,17 @@
 #include "hpcbuild/pep508.h"
 #include "hpcbuild/pyname.h"
 
-static void put_error(strbuf *out, const hb_error *err)
-{
-    strbuf_truncate(out, 0);
-    driver_puts(out, "error");
-    driver_puts(out, err->msg);
-}
-
 static void requirement(const driver_args *a, strbuf *out)
 {
     hb_error err;
     pep508_requirement req;
     if (pep508_requirement_parse(&req, a->v[0], a->len[0], &err) != 0) {
-        put_error(out, &err);
+        driver_error(out, err.msg);
         return;
     }
     strbuf s = STRBUF_INIT;
     if (pep508_requirement_format(&req, &s, &err) != 0) {
-        put_error(out, &err);
+        driver_error(out, err.msg);
     } else {
         driver_puts(out, "ok");
         driver_put(out, strbuf_str(&s), s.len);
@@ -63,11 +56,11 @@ static void requirement_equal(const driver_args *a, strbuf *out)
     hb_error err;
     pep508_requirement x, y;
     if (pep508_requirement_parse(&x, a->v[0], a->len[0], &err) != 0) {
-        put_error(out, &err);
+        driver_error(out, err.msg);
         return;
     }
     if (pep508_requirement_parse(&y, a->v[1], a->len[1], &err) != 0) {
-        put_error(out, &err);
+        driver_error(out, err.msg);
         pep508_requirement_free(&x);
         return;
     }
@@ -81,12 +74,12 @@ static void marker_str(const driver_args *a, strbuf *out)
     hb_error err;
     marker *m = marker_parse(a->v[0], a->len[0], &err);
     if (!m) {
-        put_error(out, &err);
+        driver_error(out, err.msg);
         return;
     }
     strbuf s = STRBUF_INIT;
     if (marker_format(m, &s, &err) != 0) {
-        put_error(out, &err);
+        driver_error(out, err.msg);
     } else {
         driver_puts(out, "ok");
         driver_put(out, strbuf_str(&s), s.len);
@@ -100,7 +93,7 @@ static void marker_eval(const driver_args *a, strbuf *out)
     hb_error err;
     marker *m = marker_parse(a->v[0], a->len[0], &err);
     if (!m) {
-        put_error(out, &err);
+        driver_error(out, err.msg);
         return;
     }
     marker_env env = MARKER_ENV_INIT;
@@ -132,7 +125,7 @@ static void marker_eval(const driver_args *a, strbuf *out)
     }
     bool r;
     if (marker_evaluate(m, &env, &r, &err) != 0)
-        put_error(out, &err);
+        driver_error(out, err.msg);
     else
         driver_puts(out, r ? "true" : "false");
     marker_env_free(&env);
@@ -144,7 +137,7 @@ static void default_env(const driver_args *a, strbuf *out)
     hb_error err;
     marker_env env = MARKER_ENV_INIT;
     if (marker_env_from_python(&env, a->v[0], &err) != 0) {
-        put_error(out, &err);
+        driver_error(out, err.msg);
     } else {
         driver_puts(out, "ok");
         for (size_t i = 0; i < env.n; i++) {
@@ -170,9 +163,7 @@ int driver_pep508(const char *cmd, const driver_args *args, strbuf *out)
     if (k == sizeof arity / sizeof *arity)
         return 0;
     if (args->n < arity[k].nargs) {
-        driver_puts(out, "error");
-        driver_puts(out, "missing arguments");
-        return 1;
+        return driver_error(out, "missing arguments");
     }
     const char *s = args->v[0];
     size_t n = args->len[0];

@@ -40,6 +40,30 @@ void driver_puts(strbuf *out, const char *s)
     driver_put(out, s, strlen(s));
 }
 
+int driver_error(strbuf *out, const char *msg)
+{
+    strbuf_truncate(out, 0);
+    driver_puts(out, "error");
+    driver_puts(out, msg);
+    return 1;
+}
+
+void driver_put_pair(strbuf *out, const char *key, const char *value)
+{
+    if (value) {
+        driver_puts(out, key);
+        driver_puts(out, value);
+    }
+}
+
+void driver_put_lines(strbuf *out, const char *key, const char *text)
+{
+    for (const char *nl; (nl = strchr(text, '\n')); text = nl + 1) {
+        driver_puts(out, key);
+        driver_put(out, text, (size_t)(nl - text));
+    }
+}
+
 static int hexval(char c)
 {
     if (c >= '0' && c <= '9') return c - '0';
@@ -107,9 +131,7 @@ int main(void)
         for (size_t h = 0; h < sizeof handlers / sizeof *handlers && !handled; h++)
             handled = handlers[h](v[0], &args, &out);
         if (!handled) {
-            strbuf_truncate(&out, 0);
-            driver_puts(&out, "error");
-            driver_puts(&out, "unknown driver command");
+            driver_error(&out, "unknown driver command");
         }
         fwrite(strbuf_str(&out), 1, out.len, stdout);
         fputc('\n', stdout);

@@ -97,6 +97,19 @@ def run_cli(*args, stdin=None):
     return proc.returncode, proc.stdout, proc.stderr
 
 
+def json_line(out):
+    """The object a --json command printed, or None unless out is exactly one
+    compact JSON object ({"k":v,...}, no spaces between tokens, UTF-8 not
+    escaped) on one line with a trailing newline: the format of every --json."""
+    try:
+        j = json.loads(out)
+    except ValueError:
+        return None
+    if not isinstance(j, dict) or out != json.dumps(j, ensure_ascii=False, separators=(",", ":")) + "\n":
+        return None
+    return j
+
+
 class Tally:
     """Counts cases per group; prints failures (the first few per group) and a summary."""
 

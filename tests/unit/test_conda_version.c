@@ -7,15 +7,7 @@
 #include "hpcbuild/conda_version.h"
 #include "hpcbuild/matchspec.h"
 
-static int failures;
-
-#define CHECK(cond)                                                        \
-    do {                                                                   \
-        if (!(cond)) {                                                     \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-            failures++;                                                    \
-        }                                                                  \
-    } while (0)
+#include "check.h"
 
 static int cmp(const char *a, const char *b)
 {
@@ -141,9 +133,5 @@ int main(void)
         conda_record_free(&rec);
         matchspec_free(ms);
     }
-    if (failures)
-        fprintf(stderr, "%d checks failed\n", failures);
-    else
-        printf("all checks passed\n");
-    return failures != 0;
+    return check_finish();
 }

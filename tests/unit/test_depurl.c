@@ -6,14 +6,7 @@
 #include "hpcbuild/depurl.h"
 #include "hpcbuild/metadata.h"
 
-static int failures;
-#define CHECK(cond)                                                        \
-    do {                                                                   \
-        if (!(cond)) {                                                     \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-            failures++;                                                    \
-        }                                                                  \
-    } while (0)
+#include "check.h"
 
 /* Parses s as an external dependency specifier and compares the normalized
  * form and the number of warnings. */
@@ -22,19 +15,16 @@ static void expect(const char *s, const char *normalized, int nwarnings)
     depurl d;
     hb_error err;
     strbuf w = STRBUF_INIT, out = STRBUF_INIT;
-    if (depurl_parse_spec(&d, s, strlen(s), &w, &err) != 0) {
-        fprintf(stderr, "'%s' failed: %s\n", s, err.msg);
-        failures++;
-    } else {
+    int rc = depurl_parse_spec(&d, s, strlen(s), &w, &err);
+    CHECK_MSG(rc == 0, "'%s' failed: %s", s, err.msg);
+    if (rc == 0) {
         depurl_format_spec(&d, &out);
         int n = 0;
         for (const char *p = strbuf_str(&w); *p; p++)
             n += *p == '\n';
-        if (strcmp(strbuf_str(&out), normalized) != 0 || n != nwarnings) {
-            fprintf(stderr, "'%s' -> '%s' with %d warnings; expected '%s' with %d\n", s, strbuf_str(&out), n,
-                    normalized, nwarnings);
-            failures++;
-        }
+        CHECK_MSG(strcmp(strbuf_str(&out), normalized) == 0 && n == nwarnings,
+                  "'%s' -> '%s' with %d warnings; expected '%s' with %d", s, strbuf_str(&out), n, normalized,
+                  nwarnings);
         depurl_free(&d);
     }
     strbuf_free(&w);
@@ -45,14 +35,13 @@ static void expect_error(const char *s, const char *word)
 {
     depurl d;
     hb_error err;
-    if (depurl_parse_spec(&d, s, strlen(s), NULL, &err) == 0) {
-        fprintf(stderr, "'%s' parsed; expected an error with '%s'\n", s, word);
-        failures++;
+    int rc = depurl_parse_spec(&d, s, strlen(s), NULL, &err);
+    CHECK_MSG(rc != 0, "'%s' parsed; expected an error with '%s'", s, word);
+    if (rc == 0)
         depurl_free(&d);
-    } else if (!strstr(err.msg, word) || strncmp(err.msg, "invalid DepURL '", 16) != 0) {
-        fprintf(stderr, "'%s': error '%s' lacks '%s'\n", s, err.msg, word);
-        failures++;
-    }
+    else
+        CHECK_MSG(strstr(err.msg, word) && strncmp(err.msg, "invalid DepURL '", 16) == 0,
+                  "'%s': error '%s' lacks '%s'", s, err.msg, word);
 }
 
 int main(void)
@@ -123,9 +112,5 @@ int main(void)
     CHECK(n == 2);
     metadata_free(&md);
 
-    if (failures)
-        fprintf(stderr, "%d check(s) failed\n", failures);
-    else
-        printf("unit.depurl: all checks passed\n");
-    return failures != 0;
+    return check_finish();
 }

@@ -5,14 +5,7 @@
 
 #include "hpcbuild/metadata.h"
 
-static int failures;
-#define CHECK(cond)                                                        \
-    do {                                                                   \
-        if (!(cond)) {                                                     \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-            failures++;                                                    \
-        }                                                                  \
-    } while (0)
+#include "check.h"
 
 static int parse(metadata *md, const char *text)
 {
@@ -141,9 +134,5 @@ int main(void)
     test_defects();
     test_core();
     test_write();
-    if (failures)
-        fprintf(stderr, "%d check(s) failed\n", failures);
-    else
-        printf("unit.metadata: all checks passed\n");
-    return failures != 0;
+    return check_finish();
 }

@@ -6,32 +6,19 @@
 
 #include "hpcbuild/pep440.h"
 
-static int failures, checks;
-
-#define CHECK(cond)                                                              \
-    do {                                                                         \
-        checks++;                                                                \
-        if (!(cond)) {                                                           \
-            failures++;                                                          \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-        }                                                                        \
-    } while (0)
+#include "check.h"
 
 static void check_norm(const char *in, const char *want)
 {
     pep440_version v;
     hb_error err;
     int rc = pep440_version_parse(&v, in, strlen(in), &err);
-    CHECK(rc == 0);
-    if (rc) {
-        fprintf(stderr, "  %s: %s\n", in, err.msg);
+    CHECK_MSG(rc == 0, "%s: %s", in, err.msg);
+    if (rc)
         return;
-    }
     strbuf sb = STRBUF_INIT;
     pep440_version_format(&v, &sb);
-    if (strcmp(strbuf_str(&sb), want) != 0)
-        fprintf(stderr, "  %s -> %s, want %s\n", in, strbuf_str(&sb), want);
-    CHECK(strcmp(strbuf_str(&sb), want) == 0);
+    CHECK_MSG(strcmp(strbuf_str(&sb), want) == 0, "%s -> %s, want %s", in, strbuf_str(&sb), want);
     strbuf_free(&sb);
     pep440_version_free(&v);
 }
@@ -42,9 +29,7 @@ static void check_error(const char *in, const char *want_msg)
     hb_error err;
     CHECK(pep440_version_parse(&v, in, strlen(in), &err) == -1);
     CHECK(err.code == HB_EINVAL);
-    if (strcmp(err.msg, want_msg) != 0)
-        fprintf(stderr, "  got \"%s\"\n  want \"%s\"\n", err.msg, want_msg);
-    CHECK(strcmp(err.msg, want_msg) == 0);
+    CHECK_STR(err.msg, want_msg);
     pep440_version_free(&v);   /* harmless after a failed parse */
 }
 
@@ -223,6 +208,5 @@ int main(void)
 {
     test_versions();
     test_specifiers();
-    printf("%d passed, %d failed\n", checks - failures, failures);
-    return failures != 0;
+    return check_finish();
 }

@@ -11,18 +11,7 @@
 #include "hpcbuild/process.h"
 #include "hpcbuild/pyname.h"
 
-static int failures, checks;
-
-#define CHECK(cond, ...)                                                  \
-    do {                                                                  \
-        checks++;                                                         \
-        if (!(cond)) {                                                    \
-            failures++;                                                   \
-            fprintf(stderr, "%s:%d: FAIL %s: ", __FILE__, __LINE__, #cond); \
-            fprintf(stderr, __VA_ARGS__);                                 \
-            fputc('\n', stderr);                                          \
-        }                                                                 \
-    } while (0)
+#include "check.h"
 
 static void test_pyname(void)
 {
@@ -43,16 +32,16 @@ static void test_pyname(void)
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         const char *in = cases[i].in;
         char *c = pyname_canonicalize(in, strlen(in)), *w = pyname_wheel_escape(in, strlen(in));
-        CHECK(strcmp(c, cases[i].canon) == 0, "canonicalize(%s) = %s", in, c);
-        CHECK(strcmp(w, cases[i].wheel) == 0, "wheel(%s) = %s", in, w);
-        CHECK(pyname_is_valid(in, strlen(in)) == cases[i].valid, "valid(%s)", in);
-        CHECK(pyname_is_normalized(in, strlen(in)) == cases[i].normalized, "normalized(%s)", in);
-        CHECK(pyname_equal(in, strlen(in), cases[i].canon, strlen(cases[i].canon)), "equal(%s)", in);
+        CHECK_MSG(strcmp(c, cases[i].canon) == 0, "canonicalize(%s) = %s", in, c);
+        CHECK_MSG(strcmp(w, cases[i].wheel) == 0, "wheel(%s) = %s", in, w);
+        CHECK_MSG(pyname_is_valid(in, strlen(in)) == cases[i].valid, "valid(%s)", in);
+        CHECK_MSG(pyname_is_normalized(in, strlen(in)) == cases[i].normalized, "normalized(%s)", in);
+        CHECK_MSG(pyname_equal(in, strlen(in), cases[i].canon, strlen(cases[i].canon)), "equal(%s)", in);
         free(c);
         free(w);
     }
-    CHECK(!pyname_equal("ab", 2, "a-b", 3), "ab != a-b");
-    CHECK(!pyname_is_valid("a\n", 2), "trailing newline is invalid (\\Z, not $)");
+    CHECK_MSG(!pyname_equal("ab", 2, "a-b", 3), "ab != a-b");
+    CHECK_MSG(!pyname_is_valid("a\n", 2), "trailing newline is invalid (\\Z, not $)");
 }
 
 static char *marker_str(const char *s, hb_error *err)
@@ -90,7 +79,7 @@ static void test_marker_strings(void)
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
         hb_error err;
         char *s = marker_str(cases[i].in, &err);
-        CHECK(s && strcmp(s, cases[i].out) == 0, "%s -> %s", cases[i].in, s ? s : err.msg);
+        CHECK_MSG(s && strcmp(s, cases[i].out) == 0, "%s -> %s", cases[i].in, s ? s : err.msg);
         free(s);
     }
     static const char *const bad[] = {
@@ -102,17 +91,17 @@ static void test_marker_strings(void)
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         hb_error err;
         marker *m = marker_parse(bad[i], strlen(bad[i]), &err);
-        CHECK(!m && strstr(err.msg, "invalid marker") && strstr(err.msg, "at position"),
+        CHECK_MSG(!m && strstr(err.msg, "invalid marker") && strstr(err.msg, "at position"),
               "%s: %s", bad[i], m ? "accepted" : err.msg);
         marker_free(m);
     }
     /* a value holding both quote characters parses but cannot be written */
     hb_error err;
     marker *m = marker_parse("os_name == 'a\"b\\x27c'", 21, &err);
-    CHECK(m != NULL, "both quotes parse: %s", m ? "" : err.msg);
+    CHECK_MSG(m != NULL, "both quotes parse: %s", m ? "" : err.msg);
     if (m) {
         strbuf sb = STRBUF_INIT;
-        CHECK(marker_format(m, &sb, &err) != 0 && sb.len == 0, "both quotes cannot be written");
+        CHECK_MSG(marker_format(m, &sb, &err) != 0 && sb.len == 0, "both quotes cannot be written");
         strbuf_free(&sb);
         marker_free(m);
     }
@@ -121,11 +110,11 @@ static void test_marker_strings(void)
     for (int i = 0; i < 100000; i++)
         strbuf_putc(&deep, '(');
     m = marker_parse(deep.buf, deep.len, &err);
-    CHECK(!m && strstr(err.msg, "nested"), "deep nesting: %s", m ? "accepted" : err.msg);
+    CHECK_MSG(!m && strstr(err.msg, "nested"), "deep nesting: %s", m ? "accepted" : err.msg);
     strbuf_free(&deep);
     /* error messages escape control bytes and stay one line */
     m = marker_parse("os_name == 'a'\n", 15, &err);
-    CHECK(!m && !strchr(err.msg, '\n') && strstr(err.msg, "\\n") && strstr(err.msg, "position 14"),
+    CHECK_MSG(!m && !strchr(err.msg, '\n') && strstr(err.msg, "\\n") && strstr(err.msg, "position 14"),
           "line break: %s", err.msg);
 }
 
@@ -162,7 +151,7 @@ static void test_marker_eval(void)
         int rc;
         hb_error err;
         bool r = eval(cases[i].m, &env, &rc, &err);
-        CHECK(rc == 0 && r == (cases[i].want == 1), "%s: rc=%d r=%d %s", cases[i].m, rc, r,
+        CHECK_MSG(rc == 0 && r == (cases[i].want == 1), "%s: rc=%d r=%d %s", cases[i].m, rc, r,
               rc ? err.msg : "");
     }
     static const char *const errors[] = {
@@ -173,30 +162,30 @@ static void test_marker_eval(void)
         int rc;
         hb_error err;
         eval(errors[i], &env, &rc, &err);
-        CHECK(rc == -1, "%s should fail to evaluate (rc=%d)", errors[i], rc);
+        CHECK_MSG(rc == -1, "%s should fail to evaluate (rc=%d)", errors[i], rc);
     }
     /* valid for packaging, but beyond uint64_t: an error, not a string comparison */
     marker_env_set(&env, "python_version", "3.12");
     int rc;
     hb_error err;
     eval("python_version < '3.99999999999999999999999'", &env, &rc, &err);
-    CHECK(rc == -1 && strstr(err.msg, "too large"), "huge version: rc=%d %s", rc, err.msg);
+    CHECK_MSG(rc == -1 && strstr(err.msg, "too large"), "huge version: rc=%d %s", rc, err.msg);
     bool r = eval("python_version < '3.13' and python_version == 'dog'", &env, &rc, &err);
-    CHECK(rc == 0 && !r, "string fallback for a non-version");
+    CHECK_MSG(rc == 0 && !r, "string fallback for a non-version");
     marker_env_set(&env, "python_version", "3.12");
     eval("os_name ~= 'a\\nb'", &env, &rc, &err);
-    CHECK(rc == -1 && !strchr(err.msg, '\n') && strstr(err.msg, "a\\nb"), "one line: %s", err.msg);
+    CHECK_MSG(rc == -1 && !strchr(err.msg, '\n') && strstr(err.msg, "a\\nb"), "one line: %s", err.msg);
     eval("'x' == 'line\\nbreak'", &env, &rc, &err);
-    CHECK(rc == -1 && !strchr(err.msg, '\n'), "one line: %s", err.msg);
+    CHECK_MSG(rc == -1 && !strchr(err.msg, '\n'), "one line: %s", err.msg);
     strbuf longin = STRBUF_INIT;
     for (int k = 0; k < 300; k++)
         strbuf_puts(&longin, "\x01");
     strbuf_puts(&longin, " ==");
     marker *lm = marker_parse(longin.buf, longin.len, &err);
-    CHECK(!lm && strstr(err.msg, "...' at position 0: expected"), "long input keeps the reason: %s", err.msg);
+    CHECK_MSG(!lm && strstr(err.msg, "...' at position 0: expected"), "long input keeps the reason: %s", err.msg);
     strbuf_free(&longin);
     const marker_env_var *v = marker_env_get(&env, "os_name", 7);
-    CHECK(v && strcmp(v->value, "nt") == 0 && env.n == 5, "env replaced os_name, has 5 vars");
+    CHECK_MSG(v && strcmp(v->value, "nt") == 0 && env.n == 5, "env replaced os_name, has 5 vars");
     marker_env_free(&env);
 }
 
@@ -215,7 +204,7 @@ static void test_each_variable(void)
     strbuf sb = STRBUF_INIT;
     if (m)
         marker_each_variable(m, note, &sb);
-    CHECK(m && strcmp(strbuf_str(&sb), "os_name platform_python_implementation extra ") == 0, "%s",
+    CHECK_MSG(m && strcmp(strbuf_str(&sb), "os_name platform_python_implementation extra ") == 0, "%s",
           strbuf_str(&sb));
     strbuf_free(&sb);
     marker_free(m);
@@ -226,22 +215,22 @@ static void test_requirements(void)
     hb_error err;
     pep508_requirement r;
     const char *s = "Foo.Bar [b, A, b] ( >=1.0 , <2 , ) ; extra == 'X_Y'";
-    CHECK(pep508_requirement_parse(&r, s, strlen(s), &err) == 0, "%s", err.msg);
+    CHECK_MSG(pep508_requirement_parse(&r, s, strlen(s), &err) == 0, "%s", err.msg);
     strbuf sb = STRBUF_INIT;
     pep508_requirement_format(&r, &sb, &err);
-    CHECK(strcmp(strbuf_str(&sb), "Foo.Bar[A,b]<2,>=1.0; extra == \"x-y\"") == 0, "%s", strbuf_str(&sb));
-    CHECK(r.nextras == 2 && strcmp(r.extras[0], "A") == 0 && r.url == NULL, "fields");
+    CHECK_MSG(strcmp(strbuf_str(&sb), "Foo.Bar[A,b]<2,>=1.0; extra == \"x-y\"") == 0, "%s", strbuf_str(&sb));
+    CHECK_MSG(r.nextras == 2 && strcmp(r.extras[0], "A") == 0 && r.url == NULL, "fields");
     strbuf_free(&sb);
     pep508_requirement q;
     const char *s2 = "foo-bar[a,B]<2,>=1.0;extra=='x.y'";
-    CHECK(pep508_requirement_parse(&q, s2, strlen(s2), &err) == 0, "%s", err.msg);
-    CHECK(pep508_requirement_equal(&r, &q), "equal after normalization");
+    CHECK_MSG(pep508_requirement_parse(&q, s2, strlen(s2), &err) == 0, "%s", err.msg);
+    CHECK_MSG(pep508_requirement_equal(&r, &q), "equal after normalization");
     pep508_requirement_free(&q);
     pep508_requirement_free(&r);
 
     /* URL: ';' without a space belongs to the URL */
     s = "pkg @ https://h/x.whl;python_version>'3'";
-    CHECK(pep508_requirement_parse(&r, s, strlen(s), &err) == 0 && strcmp(r.url, "https://h/x.whl;python_version>'3'") == 0 &&
+    CHECK_MSG(pep508_requirement_parse(&r, s, strlen(s), &err) == 0 && strcmp(r.url, "https://h/x.whl;python_version>'3'") == 0 &&
           !r.marker, "url keeps ;");
     pep508_requirement_free(&r);
 
@@ -255,7 +244,7 @@ static void test_requirements(void)
         char want[32];
         snprintf(want, sizeof want, "at position %zu:", bad[i].pos);
         int rc = pep508_requirement_parse(&r, bad[i].in, strlen(bad[i].in), &err);
-        CHECK(rc != 0 && strstr(err.msg, want) && strstr(err.msg, "invalid requirement"), "%s: %s",
+        CHECK_MSG(rc != 0 && strstr(err.msg, want) && strstr(err.msg, "invalid requirement"), "%s: %s",
               bad[i].in, rc ? err.msg : "accepted");
         if (rc == 0)
             pep508_requirement_free(&r);
@@ -267,18 +256,18 @@ static void test_process(void)
     hb_error err;
     process_result r;
     const char *echo[] = {"sh", "-c", "printf 'a\\0b'; echo oops >&2; exit 3", NULL};
-    CHECK(process_run(echo, &r, &err) == 0, "%s", err.msg);
-    CHECK(r.exit_status == 3 && r.out_len == 3 && memcmp(r.out, "a\0b", 3) == 0 &&
+    CHECK_MSG(process_run(echo, &r, &err) == 0, "%s", err.msg);
+    CHECK_MSG(r.exit_status == 3 && r.out_len == 3 && memcmp(r.out, "a\0b", 3) == 0 &&
           strcmp(r.err, "oops\n") == 0, "status %d out %zu err %s", r.exit_status, r.out_len, r.err);
     process_result_free(&r);
     const char *missing[] = {"/nonexistent/program", NULL};
-    CHECK(process_run(missing, &r, &err) != 0 && strstr(err.msg, "/nonexistent/program"), "missing");
+    CHECK_MSG(process_run(missing, &r, &err) != 0 && strstr(err.msg, "/nonexistent/program"), "missing");
     const char *killed[] = {"sh", "-c", "kill -9 $$", NULL};
-    CHECK(process_run(killed, &r, &err) == 0 && r.exit_status == -1 && r.term_signal == 9, "signal");
+    CHECK_MSG(process_run(killed, &r, &err) == 0 && r.exit_status == -1 && r.term_signal == 9, "signal");
     process_result_free(&r);
     marker_env env = MARKER_ENV_INIT;
     marker_env_set(&env, "os_name", "custom");
-    CHECK(marker_env_from_python(&env, "/bin/false", &err) != 0 && strstr(err.msg, "exit status 1"),
+    CHECK_MSG(marker_env_from_python(&env, "/bin/false", &err) != 0 && strstr(err.msg, "exit status 1"),
           "%s", err.msg);
     marker_env_free(&env);
 }
@@ -291,6 +280,5 @@ int main(void)
     test_each_variable();
     test_requirements();
     test_process();
-    printf("%d passed, %d failed\n", checks - failures, failures);
-    return failures ? 1 : 0;
+    return check_finish();
 }

@@ -10,17 +10,7 @@
 #include "hpcbuild/strbuf.h"
 #include "hpcbuild/toml.h"
 
-static int passed, failed;
-
-#define CHECK(cond)                                                          \
-    do {                                                                     \
-        if (cond) {                                                          \
-            passed++;                                                        \
-        } else {                                                             \
-            failed++;                                                        \
-            printf("FAIL %s:%d: %s\n", __FILE__, __LINE__, #cond);           \
-        }                                                                    \
-    } while (0)
+#include "check.h"
 
 static bool streq(const char *a, const char *b)
 {
@@ -41,18 +31,13 @@ static void check_error(const char *text, const char *want)
 {
     hb_error err = {0};
     toml_value *root = toml_parse(text, strlen(text), "test.toml", &err);
+    CHECK_MSG(root == NULL, "accepted %s", text);
     if (root) {
-        failed++;
-        printf("FAIL: accepted %s\n", text);
         toml_free(root);
         return;
     }
-    if (strcmp(err.msg, want) == 0 && err.code == HB_EINVAL) {
-        passed++;
-    } else {
-        failed++;
-        printf("FAIL: for %s\n  want: %s\n  got:  %s\n", text, want, err.msg);
-    }
+    CHECK_MSG(strcmp(err.msg, want) == 0 && err.code == HB_EINVAL, "for %s\n  want: %s\n  got:  %s", text, want,
+              err.msg);
 }
 
 static void test_pyproject(void)
@@ -453,6 +438,5 @@ int main(void)
     test_limits();
     test_files();
     test_locale();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return check_finish();
 }
