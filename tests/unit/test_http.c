@@ -13,40 +13,15 @@
 #include "hpcbuild/http.h"
 #include "hpcbuild/strbuf.h"
 
-static int passed, failed;
+#include "check.h"
 
-#define CHECK(cond)                                                            \
-    do {                                                                       \
-        if (cond) {                                                            \
-            passed++;                                                          \
-        } else {                                                               \
-            failed++;                                                          \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-        }                                                                      \
-    } while (0)
-
-#define CHECK_STR(got, want)                                                   \
-    do {                                                                       \
-        const char *g_ = (got), *w_ = (want);                                  \
-        if (g_ && strcmp(g_, w_) == 0) {                                       \
-            passed++;                                                          \
-        } else {                                                               \
-            failed++;                                                          \
-            fprintf(stderr, "%s:%d: got '%s', want '%s'\n", __FILE__, __LINE__, \
-                    g_ ? g_ : "(null)", w_);                                   \
-        }                                                                      \
-    } while (0)
-
-#define CHECK_CONTAINS(got, needle)                                            \
-    do {                                                                       \
-        const char *g_ = (got), *n_ = (needle);                                \
-        if (g_ && strstr(g_, n_)) {                                            \
-            passed++;                                                          \
-        } else {                                                               \
-            failed++;                                                          \
-            fprintf(stderr, "%s:%d: '%s' does not contain '%s'\n", __FILE__, __LINE__, \
-                    g_ ? g_ : "(null)", n_);                                   \
-        }                                                                      \
+/* Passes when got is not NULL and contains needle. */
+#define CHECK_CONTAINS(got, needle)                                                          \
+    do {                                                                                     \
+        const char *check_g_ = (got), *check_n_ = (needle);                                  \
+        check_record(check_g_ && strstr(check_g_, check_n_), __FILE__, __LINE__,             \
+                     #got " contains " #needle, "'%s' does not contain '%s'",                \
+                     check_g_ ? check_g_ : "(null)", check_n_);                              \
     } while (0)
 
 static void write_file(const char *path, const char *data, size_t len)
@@ -345,6 +320,5 @@ int main(void)
     test_local_fetch(dir);
     remove_tree(dir);
     hb_http_global_cleanup();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return check_finish();
 }
