@@ -2,6 +2,7 @@
  * ecosystems.  The two version orders sit behind one small table so the
  * commands are written once. */
 #include "cli.h"
+#include "args.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -173,22 +174,18 @@ static const char version_help[] =
 
 int cmd_version(int argc, char **argv)
 {
-    if (argc < 2 || cli_is_help(argv[1])) {
-        fputs(version_help, argc < 2 ? stderr : stdout);
-        return argc < 2 ? CLI_USAGE : CLI_OK;
-    }
+    static const char *const subs[] = {"sort", "compare", NULL};
+    int status;
+    if (!cli_subcommand(argc, argv, version_help, "version", subs, "sort or compare", &status))
+        return status;
     options o;
-    int status = parse_options(argc, argv, 2, &o);
+    status = parse_options(argc, argv, 2, &o);
     if (status == 0) {
-        if (strcmp(argv[1], "sort") == 0) {
+        if (strcmp(argv[1], "sort") == 0)
             status = o.npos ? cli_fail(CLI_USAGE, "version sort reads versions on stdin, not arguments")
                             : version_sort(&o);
-        } else if (strcmp(argv[1], "compare") == 0) {
+        else
             status = version_compare(&o);
-        } else {
-            status = cli_fail(CLI_USAGE, "unknown subcommand 'version %s': expected sort or compare",
-                              argv[1]);
-        }
     }
     free(o.pos);
     return status;
@@ -269,29 +266,24 @@ static const char spec_help[] =
 
 int cmd_spec(int argc, char **argv)
 {
-    if (argc < 2 || cli_is_help(argv[1])) {
-        fputs(spec_help, argc < 2 ? stderr : stdout);
-        return argc < 2 ? CLI_USAGE : CLI_OK;
-    }
+    static const char *const subs[] = {"contains", "filter", NULL};
+    int status;
+    if (!cli_subcommand(argc, argv, spec_help, "spec", subs, "contains or filter", &status))
+        return status;
     options o;
-    int status = parse_options(argc, argv, 2, &o);
+    status = parse_options(argc, argv, 2, &o);
     if (status == 0) {
         bool pypi = strcmp(o.eco->name, "pypi") == 0;
-        if (o.npos < 1) {
+        if (o.npos < 1)
             status = cli_fail(CLI_USAGE, "spec %s needs a specifier", argv[1]);
-        } else if (strcmp(argv[1], "contains") == 0) {
+        else if (strcmp(argv[1], "contains") == 0)
             status = pypi ? spec_contains_pypi(&o) : spec_contains_conda(&o);
-        } else if (strcmp(argv[1], "filter") == 0) {
-            if (!pypi)
-                status = cli_fail(CLI_USAGE, "spec filter is defined for --ecosystem pypi only");
-            else if (o.npos != 1)
-                status = cli_fail(CLI_USAGE, "spec filter reads versions on stdin, not arguments");
-            else
-                status = spec_filter_pypi(&o);
-        } else {
-            status = cli_fail(CLI_USAGE, "unknown subcommand 'spec %s': expected contains or filter",
-                              argv[1]);
-        }
+        else if (!pypi)
+            status = cli_fail(CLI_USAGE, "spec filter is defined for --ecosystem pypi only");
+        else if (o.npos != 1)
+            status = cli_fail(CLI_USAGE, "spec filter reads versions on stdin, not arguments");
+        else
+            status = spec_filter_pypi(&o);
     }
     free(o.pos);
     return status;
