@@ -317,6 +317,7 @@ typedef struct loader {
     const char *fn;
     size_t fn_len;
     hb_error *err;
+    bool nul;              /* the record has a string with a NUL character */
     const char **scratch;  /* list building */
     size_t scratch_cap;
 } loader;
@@ -344,7 +345,7 @@ static int get_str(loader *L, const hb_json_node *v, const char *field, bool do_
     if (!s)
         return field_error(L, field, "a string", v);
     if (memchr(s, '\0', n))
-        return field_error(L, field, "a string without NUL characters", v);
+        L->nul = true;
     *out = do_intern ? intern(L->st, s, n) : arena_strndup(L->st, s, n);
     return 0;
 }
@@ -393,7 +394,7 @@ static int get_strlist(loader *L, const hb_json_node *v, const char *field, char
         if (!s)
             return field_error(L, field, "an array of strings", e);
         if (memchr(s, '\0', len))
-            return field_error(L, field, "strings without NUL characters", e);
+            L->nul = true;
         scratch_push(L, n++, intern(L->st, s, len));
     }
     *out = scratch_list(L, n);
@@ -420,7 +421,7 @@ static int get_features(loader *L, const hb_json_node *v, const char *field, cha
         if (!s)
             return field_error(L, field, "a string or an array of strings", e);
         if (memchr(s, '\0', len))
-            return field_error(L, field, "strings without NUL characters", e);
+            L->nul = true;
         size_t i = 0;
         while (i < len) {
             while (i < len && (s[i] == ' ' || s[i] == ','))
@@ -639,11 +640,7 @@ static int load_section(loader *L, const hb_json_node *map, bool conda, bool fla
     int rc = 0;
     while (rc == 0 && hb_json_object_next(&it, &key, &val)) {
         L->fn = hb_json_str(L->doc, key, &L->fn_len);
-        if (memchr(L->fn, '\0', L->fn_len) || L->fn_len > UINT32_MAX) {
-            rc = hb_error_set(L->err, HB_EINVAL, "%s: %s: a file name holds a NUL character", L->name,
-                              L->section);
-            break;
-        }
+        L->nul = memchr(L->fn, '\0', L->fn_len) != NULL;
         bool is_conda = conda || (flat && ends_with(L->fn, L->fn_len, ".conda"));
         if (!conda && !flat && ends_with(L->fn, L->fn_len, ".tar.bz2")) {
             /* dropped when its .conda twin was loaded */
@@ -665,6 +662,10 @@ static int load_section(loader *L, const hb_json_node *map, bool conda, bool fla
         }
         if (skip) {
             rd->n_skipped++;
+            continue;
+        }
+        if (L->nul) {   /* C strings cannot hold it; conda's name rules forbid it anyway */
+            rd->n_invalid++;
             continue;
         }
         tmp.from_conda_section = is_conda;

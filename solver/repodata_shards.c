@@ -378,6 +378,11 @@ repodata *repodata_load_shards(const char *index_path, const char *const *names,
     repodata *rd = repodata_new_sharded(idx, opt);
     strbuf data = STRBUF_INIT;
     for (size_t i = 0; i < n_names && rd; i++) {
+        bool again = false;   /* a name asked for twice loads once */
+        for (size_t j = 0; j < i && !again; j++)
+            again = strcmp(names[j], names[i]) == 0;
+        if (again)
+            continue;
         char *url = repodata_shard_url(idx, names[i]);
         if (!url)
             continue;   /* no packages of that name */

@@ -5,7 +5,8 @@
  * of conda's tests, and `repodata_version: 2` with `info.base_url`.  Records of
  * `packages.conda` come first; a `packages` entry whose `.conda` twin exists
  * is dropped (conda's rule); records with `record_version > 1` are skipped
- * (as conda does); `v3` is ignored.  repodata_load_subdir prefers
+ * (as conda does), and so are records whose file name or a kept string holds
+ * a NUL character (C strings cannot hold them); `v3` is ignored.  repodata_load_subdir prefers
  * repodata.json.zst.  CEP 16 sharded repodata: repodata_shard_index_* reads
  * repodata_shards.msgpack.zst and repodata_add_shard / repodata_load_shards
  * add only the shards of the names asked for.  All strings of a repodata
@@ -52,6 +53,7 @@ typedef struct repodata {
     size_t n_removed;
     size_t n_duplicates;        /* .tar.bz2 records dropped for their .conda twin */
     size_t n_skipped;           /* records skipped for record_version > 1 */
+    size_t n_invalid;           /* records skipped: a file name or kept string holds a NUL character */
     repodata_store *store;
 } repodata;
 
