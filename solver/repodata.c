@@ -799,8 +799,10 @@ repodata *repodata_parse(const char *data, size_t len, const char *name, const r
         name = "<repodata>";
     strbuf plain = STRBUF_INIT;
     if (hb_zstd_is_frame(data, len)) {
-        if (hb_zstd_decompress(data, len, 0, name, &plain, err) < 0)
+        if (hb_zstd_decompress(data, len, 0, name, &plain, err) < 0) {
+            strbuf_free(&plain);
             return NULL;
+        }
         data = strbuf_str(&plain);
         len = plain.len;
     }

@@ -159,8 +159,10 @@ repodata_shard_index *repodata_shard_index_parse(const void *data, size_t len, c
     if (!name)
         name = url ? url : "<shard index>";
     strbuf raw = STRBUF_INIT;
-    if (hb_zstd_decompress(data, len, MAX_INDEX_BYTES, name, &raw, err) < 0)
+    if (hb_zstd_decompress(data, len, MAX_INDEX_BYTES, name, &raw, err) < 0) {
+        strbuf_free(&raw);
         return NULL;
+    }
     msgpack_doc *doc = msgpack_parse(raw.buf, raw.len, name, err);
     repodata_shard_index *idx = NULL;
     if (!doc)
