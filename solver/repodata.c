@@ -219,7 +219,10 @@ char *repodata_url_resolve(const char *base, const char *ref)
         strbuf_puts(&out, ref);
     } else if (ref[0] == '\0') {
         strbuf_append(&out, base, strcspn(base, "#"));
-    } else if (ref[0] == '?' || ref[0] == '#') {
+    } else if (ref[0] == '#') {
+        strbuf_append(&out, base, strcspn(base, "#"));
+        strbuf_puts(&out, ref);
+    } else if (ref[0] == '?') {
         strbuf_append(&out, base, (size_t)(path - base) + path_len);
         strbuf_puts(&out, ref);
     } else {

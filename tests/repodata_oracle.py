@@ -334,6 +334,23 @@ if not isinstance(got, str):
             "differs")
 
 
+# ---- URL resolution: Python's urljoin (RFC 3986 5.4 examples and channel URLs)
+BASES = ["http://a/b/c/d;p?q", "https://conda.anaconda.org/conda-forge/linux-64/repodata.json",
+         "file:///srv/chan/linux-64/repodata.json", "file:///srv/chan/linux-64/", "http://a",
+         "https://h.org/x/linux-64/repodata_shards.msgpack.zst"]
+REFS = ["g", "./g", "g/", "/g", "//g", "?y", "g?y", "#s", "g#s", "g?y#s", ";x", "g;x", "g;x?y#s",
+        "", ".", "./", "..", "../", "../g", "../..", "../../", "../../g", "../../../g",
+        "../../../../g", "/./g", "/../g", "g.", ".g", "g..", "..g", "./../g", "./g/.", "g/./h",
+        "g/../h", "g;x=1/./y", "g;x=1/../y", "../linux-64", "../linux-64/", "./shards/",
+        "https://mirror.org/x/", "shards/", "../noarch/", "a/b/../../c/./d"]
+pairs = [(b, r) for b in BASES for r in REFS]
+p = subprocess.run([DUMP, "--resolve"], input="".join("%s\t%s\n" % pr for pr in pairs).encode(),
+                   stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+check_sanitizers(p.stderr.decode("utf-8", "replace"), "--resolve")
+for (b, r), got in zip(pairs, p.stdout.decode().split("\n")):
+    t.check("url_resolve", got == urljoin(b, r), "urljoin(%r, %r): got %r, want %r" % (b, r, got, urljoin(b, r)))
+
+
 # ---- corrupt, truncated and mistyped inputs ---------------------------------
 def zstd_c(data):
     return subprocess.run(["zstd", "-cq", "-19"], input=data, stdout=subprocess.PIPE, check=True).stdout

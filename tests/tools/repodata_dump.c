@@ -4,6 +4,7 @@
  *   repodata_dump [--url URL] [--channel C] [--only-tar-bz2] FILE
  *   repodata_dump [...] --subdir DIR
  *   repodata_dump [...] --shards INDEX NAME...
+ *   repodata_dump --resolve     stdin: lines "BASE<TAB>REF"; stdout: one resolved URL a line
  *
  * stdout: {"subdir", "base_url", "repodata_version", "flat_index", "removed",
  * "n_duplicates", "n_skipped", "records": [...]}; on failure "error: MSG" on
@@ -38,6 +39,22 @@ static void list_or_null(hb_json_writer *w, const char *key, char **l)
     hb_json_end_array(w);
 }
 
+static int resolve_lines(void)
+{
+    char line[8192];
+    while (fgets(line, sizeof line, stdin)) {
+        line[strcspn(line, "\n")] = '\0';
+        char *tab = strchr(line, '\t');
+        if (!tab)
+            return 2;
+        *tab = '\0';
+        char *r = repodata_url_resolve(line, tab + 1);
+        printf("%s\n", r);
+        free(r);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     repodata_options opt = {0};
@@ -54,6 +71,8 @@ int main(int argc, char **argv)
             mode = "subdir";
         else if (strcmp(argv[i], "--shards") == 0)
             mode = "shards";
+        else if (strcmp(argv[i], "--resolve") == 0)
+            return resolve_lines();
         else
             break;
     }
