@@ -27,6 +27,9 @@ int hb_zstd_decompress(const void *data, size_t len, size_t max_out, const char 
     if (!ds)
         return hb_error_set(err, HB_ENOMEM, "%s: cannot create a zstd decompression context", name);
     size_t start = out->len;
+    unsigned long long content = ZSTD_getFrameContentSize(data, len);
+    if (content != ZSTD_CONTENTSIZE_UNKNOWN && content != ZSTD_CONTENTSIZE_ERROR && content <= max_out)
+        strbuf_reserve(out, (size_t)content + ZSTD_DStreamOutSize());   /* one allocation */
     ZSTD_inBuffer in = {data, len, 0};
     size_t chunk = ZSTD_DStreamOutSize();
     size_t hint = 1;   /* last ZSTD_decompressStream result: 0 when a frame just ended */
@@ -69,10 +72,11 @@ int hb_read_file(const char *path, strbuf *out, hb_error *err)
         return hb_error_set(err, HB_EIO, "cannot open '%s': %s", path, strerror(errno));
     struct stat st;
     if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
-        strbuf_reserve(out, (size_t)st.st_size + 1);
+        strbuf_reserve(out, (size_t)st.st_size + 1);   /* then reads need no more room */
     size_t start = out->len;
     for (;;) {
-        strbuf_reserve(out, 65536);
+        if (out->cap - out->len < 4096)
+            strbuf_reserve(out, 65536);
         ssize_t n = read(fd, out->buf + out->len, out->cap - out->len - 1);
         if (n < 0) {
             if (errno == EINTR)

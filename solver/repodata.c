@@ -10,7 +10,11 @@
 #include <stdalign.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* ---- arena and string tables -------------------------------------------- */
 
@@ -776,6 +780,16 @@ void repodata_free(repodata *rd)
     free(rd);
 }
 
+size_t repodata_memory(const repodata *rd)
+{
+    const repodata_store *st = rd->store;
+    size_t n = sizeof *rd + sizeof *st + st->rec_cap * sizeof *rd->records +
+               (st->interned.cap + st->fns.cap) * sizeof(str_slot);
+    for (const arena_block *b = st->blocks; b; b = b->next)
+        n += sizeof *b + b->cap;
+    return n;
+}
+
 static bool all_space(const char *s, size_t n)
 {
     for (size_t i = 0; i < n; i++)
@@ -902,6 +916,10 @@ repodata *repodata_parse(const char *data, size_t len, const char *name, const r
         repodata_free(rd);
         rd = NULL;
     }
+    if (rd && rd->count && rd->count < rd->store->rec_cap) {   /* give back the growth slack */
+        rd->records = hb_reallocarray(rd->records, rd->count, sizeof *rd->records);
+        rd->store->rec_cap = rd->count;
+    }
 done:
     free(base);
     free(subdir);
@@ -912,15 +930,34 @@ done:
 
 repodata *repodata_load_file(const char *path, const repodata_options *opt, hb_error *err)
 {
+    /* map regular files (no copy, no page-fault storm on a fresh buffer); read others */
     strbuf data = STRBUF_INIT;
-    if (hb_read_file(path, &data, err) < 0)
+    void *map = NULL;
+    size_t map_len = 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        hb_error_set(err, HB_EIO, "cannot open '%s': %s", path, strerror(errno));
+        return NULL;
+    }
+    struct stat sb;
+    if (fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) && sb.st_size > 0) {
+        map_len = (size_t)sb.st_size;
+        map = mmap(NULL, map_len, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+        if (map == MAP_FAILED)
+            map = NULL;
+    }
+    close(fd);
+    if (!map && hb_read_file(path, &data, err) < 0)
         return NULL;
     repodata_options o = opt ? *opt : (repodata_options){0};
     char *url = NULL;
     if (!o.url)
         o.url = url = repodata_file_url(path);
-    repodata *rd = repodata_parse(strbuf_str(&data), data.len, path, &o, err);
+    repodata *rd = map ? repodata_parse(map, map_len, path, &o, err)
+                       : repodata_parse(strbuf_str(&data), data.len, path, &o, err);
     free(url);
+    if (map)
+        munmap(map, map_len);
     strbuf_free(&data);
     return rd;
 }

@@ -79,6 +79,8 @@ repodata *repodata_load_file(const char *path, const repodata_options *opt, hb_e
 /* <dir>/repodata.json.zst if it exists, else <dir>/repodata.json. */
 repodata *repodata_load_subdir(const char *dir, const repodata_options *opt, hb_error *err);
 void repodata_free(repodata *rd);
+/* Bytes held (arena, tables and the record array), for statistics. */
+size_t repodata_memory(const repodata *rd);
 
 /* ---- CEP 16 sharded repodata ------------------------------------------ */
 typedef struct repodata_shard_index repodata_shard_index;
