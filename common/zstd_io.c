@@ -28,8 +28,11 @@ int hb_zstd_decompress(const void *data, size_t len, size_t max_out, const char 
         return hb_error_set(err, HB_ENOMEM, "%s: cannot create a zstd decompression context", name);
     size_t start = out->len;
     unsigned long long content = ZSTD_getFrameContentSize(data, len);
-    if (content != ZSTD_CONTENTSIZE_UNKNOWN && content != ZSTD_CONTENTSIZE_ERROR && content <= max_out)
-        strbuf_reserve(out, (size_t)content + ZSTD_DStreamOutSize());   /* one allocation */
+    /* one allocation for the declared size, but never trust a header much
+     * beyond what the input could plausibly expand to (a 9-byte input may claim 2 GB) */
+    if (content != ZSTD_CONTENTSIZE_UNKNOWN && content != ZSTD_CONTENTSIZE_ERROR && content <= max_out &&
+        content / 256 <= len + ((size_t)1 << 12))
+        strbuf_reserve(out, (size_t)content + ZSTD_DStreamOutSize());
     ZSTD_inBuffer in = {data, len, 0};
     size_t chunk = ZSTD_DStreamOutSize();
     size_t hint = 1;   /* last ZSTD_decompressStream result: 0 when a frame just ended */
