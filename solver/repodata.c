@@ -502,9 +502,21 @@ static int get_noarch(loader *L, const hb_json_node *v, const char **out)
     }
 }
 
-#define KEY(lit) (klen == sizeof(lit) - 1 && memcmp(k, lit, sizeof(lit) - 1) == 0)
+enum {
+    F_NAME, F_VERSION, F_BUILD, F_BUILD_NUMBER, F_DEPENDS, F_CONSTRAINS, F_TRACK_FEATURES,
+    F_FEATURES, F_FLAGS, F_MD5, F_SHA256, F_LICENSE, F_LICENSE_FAMILY, F_SUBDIR, F_NOARCH,
+    F_TIMESTAMP, F_SIZE, F_PSPP, F_RECORD_VERSION, F_CHANNEL, F_URL, F_COUNT
+};
+static const char *const field_names[F_COUNT] = {
+    "name", "version", "build", "build_number", "depends", "constrains", "track_features",
+    "features", "flags", "md5", "sha256", "license", "license_family", "subdir", "noarch",
+    "timestamp", "size", "python_site_packages_path", "record_version", "channel", "url",
+};
+static const unsigned char field_lens[F_COUNT] = {4, 7, 5, 12, 7, 10, 14, 8, 5, 3, 6, 7, 14, 6, 6,
+                                                  9, 4, 25, 14, 7, 3};
 
-/* Fills r from a record object; *skip when record_version > 1. */
+/* Fills r from a record object; *skip when record_version > 1.  A repeated
+ * key counts once, its last value (as Python's json reads it). */
 static int load_record(loader *L, const hb_json_node *obj, bool flat, repodata_record *r, bool *skip)
 {
     *skip = false;
@@ -518,74 +530,69 @@ static int load_record(loader *L, const hb_json_node *obj, bool flat, repodata_r
     }
     memset(r, 0, sizeof *r);
     r->size = -1;
-    const char *own_channel = NULL, *own_url = NULL;
-    bool present;
+    const hb_json_node *f[F_COUNT] = {0};
     hb_json_iter it = hb_json_iter_init(obj);
     const hb_json_node *key, *v;
     while (hb_json_object_next(&it, &key, &v)) {
         size_t klen;
         const char *k = hb_json_str(L->doc, key, &klen);
-        int rc = 0;
-        switch (klen) {
-        case 2: case 3: case 4: case 5: case 6: case 7: case 8: case 9: case 10: case 12: case 14: case 25:
-            break;
-        default:
-            continue;
-        }
-        if (KEY("name"))
-            rc = get_str(L, v, "name", true, (const char **)&r->rec.name);
-        else if (KEY("version"))
-            rc = get_str(L, v, "version", true, (const char **)&r->rec.version);
-        else if (KEY("build"))
-            rc = get_str(L, v, "build", true, (const char **)&r->rec.build);
-        else if (KEY("build_number")) {
-            rc = get_int(L, v, "build_number", &r->rec.build_number, &present);
-            if (!present)
-                r->rec.build_number = 0;
-        } else if (KEY("depends"))
-            rc = get_strlist(L, v, "depends", &r->rec.depends);
-        else if (KEY("constrains"))
-            rc = get_strlist(L, v, "constrains", &r->constrains);
-        else if (KEY("track_features"))
-            rc = get_features(L, v, "track_features", &r->rec.track_features);
-        else if (KEY("features"))
-            rc = get_features(L, v, "features", &r->rec.features);
-        else if (KEY("flags"))
-            rc = get_strlist(L, v, "flags", &r->rec.flags);
-        else if (KEY("md5"))
-            rc = get_str(L, v, "md5", false, (const char **)&r->rec.md5);
-        else if (KEY("sha256"))
-            rc = get_str(L, v, "sha256", false, (const char **)&r->rec.sha256);
-        else if (KEY("license"))
-            rc = get_str(L, v, "license", true, (const char **)&r->rec.license);
-        else if (KEY("license_family"))
-            rc = get_str(L, v, "license_family", true, (const char **)&r->rec.license_family);
-        else if (KEY("subdir"))
-            rc = get_str(L, v, "subdir", true, (const char **)&r->rec.subdir);
-        else if (KEY("noarch"))
-            rc = get_noarch(L, v, &r->noarch);
-        else if (KEY("timestamp")) {
-            rc = get_int(L, v, "timestamp", &r->timestamp, &present);
-            if (rc == 0 && !present)
-                r->timestamp = 0;
-            else if (rc == 0 && r->timestamp <= 253402300799 && r->timestamp >= -253402300799)
-                r->timestamp *= 1000;   /* seconds (old records) */
-        } else if (KEY("size")) {
-            rc = get_int(L, v, "size", &r->size, &present);
-            if (rc == 0 && !present)
-                r->size = -1;
-        } else if (KEY("python_site_packages_path"))
-            rc = get_str(L, v, "python_site_packages_path", true, &r->python_site_packages_path);
-        else if (KEY("record_version")) {
-            int64_t rv;
-            rc = get_int(L, v, "record_version", &rv, &present);
-            *skip = rc == 0 && present && rv > 1;
-        } else if (flat && KEY("channel"))
-            rc = get_str(L, v, "channel", true, &own_channel);
-        else if (flat && KEY("url"))
-            rc = get_str(L, v, "url", false, &own_url);
-        if (rc < 0)
+        for (int i = 0; i < F_COUNT; i++)
+            if (field_lens[i] == klen && memcmp(field_names[i], k, klen) == 0) {
+                f[i] = v;
+                break;
+            }
+    }
+    if (!flat)
+        f[F_CHANNEL] = f[F_URL] = NULL;
+    const char *own_channel = NULL, *own_url = NULL;
+    bool present;
+    if (f[F_RECORD_VERSION]) {
+        int64_t rv;
+        if (get_int(L, f[F_RECORD_VERSION], "record_version", &rv, &present) < 0)
             return -1;
+        if (present && rv > 1) {
+            *skip = true;
+            return 0;
+        }
+    }
+    if ((f[F_NAME] && get_str(L, f[F_NAME], "name", true, (const char **)&r->rec.name) < 0) ||
+        (f[F_VERSION] && get_str(L, f[F_VERSION], "version", true, (const char **)&r->rec.version) < 0) ||
+        (f[F_BUILD] && get_str(L, f[F_BUILD], "build", true, (const char **)&r->rec.build) < 0) ||
+        (f[F_BUILD_NUMBER] &&
+         get_int(L, f[F_BUILD_NUMBER], "build_number", &r->rec.build_number, &present) < 0) ||
+        (f[F_DEPENDS] && get_strlist(L, f[F_DEPENDS], "depends", &r->rec.depends) < 0) ||
+        (f[F_CONSTRAINS] && get_strlist(L, f[F_CONSTRAINS], "constrains", &r->constrains) < 0) ||
+        (f[F_TRACK_FEATURES] &&
+         get_features(L, f[F_TRACK_FEATURES], "track_features", &r->rec.track_features) < 0) ||
+        (f[F_FEATURES] && get_features(L, f[F_FEATURES], "features", &r->rec.features) < 0) ||
+        (f[F_FLAGS] && get_strlist(L, f[F_FLAGS], "flags", &r->rec.flags) < 0) ||
+        (f[F_MD5] && get_str(L, f[F_MD5], "md5", false, (const char **)&r->rec.md5) < 0) ||
+        (f[F_SHA256] && get_str(L, f[F_SHA256], "sha256", false, (const char **)&r->rec.sha256) < 0) ||
+        (f[F_LICENSE] && get_str(L, f[F_LICENSE], "license", true, (const char **)&r->rec.license) < 0) ||
+        (f[F_LICENSE_FAMILY] && get_str(L, f[F_LICENSE_FAMILY], "license_family", true,
+                                        (const char **)&r->rec.license_family) < 0) ||
+        (f[F_SUBDIR] && get_str(L, f[F_SUBDIR], "subdir", true, (const char **)&r->rec.subdir) < 0) ||
+        (f[F_NOARCH] && get_noarch(L, f[F_NOARCH], &r->noarch) < 0) ||
+        (f[F_PSPP] && get_str(L, f[F_PSPP], "python_site_packages_path", true,
+                              &r->python_site_packages_path) < 0) ||
+        (f[F_CHANNEL] && get_str(L, f[F_CHANNEL], "channel", true, &own_channel) < 0) ||
+        (f[F_URL] && get_str(L, f[F_URL], "url", false, &own_url) < 0))
+        return -1;
+    if (f[F_BUILD_NUMBER] && !present)
+        r->rec.build_number = 0;
+    if (f[F_TIMESTAMP]) {
+        if (get_int(L, f[F_TIMESTAMP], "timestamp", &r->timestamp, &present) < 0)
+            return -1;
+        if (!present)
+            r->timestamp = 0;
+        else if (r->timestamp <= 253402300799 && r->timestamp >= -253402300799)
+            r->timestamp *= 1000;   /* seconds (old records) */
+    }
+    if (f[F_SIZE]) {
+        if (get_int(L, f[F_SIZE], "size", &r->size, &present) < 0)
+            return -1;
+        if (!present)
+            r->size = -1;
     }
     if (*skip)
         return 0;

@@ -427,6 +427,13 @@ with tempfile.TemporaryDirectory() as tmp:
     p = write("repodata.json.zst", zstd_c(good[:-3].encode()))
     got = run([p])
     t.check("zstd_of_truncated_json", isinstance(got, str) and got.startswith(p + ": line 1"), repr(got))
+    # repeated keys: the last one counts, as in Python's json
+    text = ('{"packages": {"x-1-0.tar.bz2": {"name": "x", "version": "1", "build": "0", "depends": {}, '
+            '"depends": ["a"], "size": "bad", "size": 5}, "y-1-0.tar.bz2": {"name": "y", "version": "1", '
+            '"build": "0"}, "x-1-0.tar.bz2": {"name": "x", "version": "2", "build": "0", "depends": {}, '
+            '"depends": ["b"]}}}')
+    p = write("repodata.json", text)
+    compare("repeated_keys", run([p]), expect_doc(json.loads(text), file_url(p)))
     p = write("repodata.json", b"   \n")
     got = run([p])
     t.check("empty_is_empty_object", not isinstance(got, str) and got["records"] == [], repr(got))
