@@ -7,29 +7,7 @@
 #include "hpcbuild/msgpack.h"
 #include "hpcbuild/zstd_io.h"
 
-static int passed, failed;
-
-#define CHECK(cond)                                                            \
-    do {                                                                       \
-        if (cond) {                                                            \
-            passed++;                                                          \
-        } else {                                                               \
-            failed++;                                                          \
-            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
-        }                                                                      \
-    } while (0)
-
-#define CHECK_STR(got, want)                                                   \
-    do {                                                                       \
-        const char *g_ = (got), *w_ = (want);                                  \
-        if (g_ && strcmp(g_, w_) == 0) {                                       \
-            passed++;                                                          \
-        } else {                                                               \
-            failed++;                                                          \
-            fprintf(stderr, "%s:%d: got '%s', want '%s'\n", __FILE__, __LINE__, \
-                    g_ ? g_ : "(null)", w_);                                   \
-        }                                                                      \
-    } while (0)
+#include "check.h"
 
 /* msgpack bytes -> JSON text (or "error: MSG") */
 static char *to_json(const char *bytes, size_t n)
@@ -185,6 +163,5 @@ int main(void)
     test_errors();
     test_accessors();
     test_zstd();
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return check_finish();
 }
