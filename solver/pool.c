@@ -82,6 +82,8 @@ static Id ns_callback(Pool *pool, void *data, Id name, Id evr)
         if (m != e->complement)
             queue_push(&out, s);
     }
+    if (e->aid && out.count > POOL_EXCLUDES_MAX)
+        queue_empty(&out);   /* too many to be worth binary rules: the depends alone decides */
     Id off = out.count ? pool_queuetowhatprovides(pool, &out) : 0;
     queue_free(&cand);
     queue_free(&out);
@@ -150,9 +152,10 @@ static bool is_capability(const char *s)
     return strncmp(s, "dep:", 4) == 0 || strncmp(s, "pkg:", 4) == 0 || strncmp(s, "virtual:", 8) == 0;
 }
 
-/* The dependency id for a MatchSpec string (complement: the records it excludes). */
-Id hb_pool_dep_for_spec(hb_pool *p, const char *text, bool complement, hb_error *err)
+/* The dependency id for a MatchSpec string (see enum pool_dep_kind). */
+Id hb_pool_dep_for_spec(hb_pool *p, const char *text, enum pool_dep_kind kind, hb_error *err)
 {
+    bool complement = kind != POOL_DEP_REQUIRES;
     while (*text == ' ' || *text == '\t')
         text++;
     size_t len = strlen(text);
@@ -170,7 +173,7 @@ Id hb_pool_dep_for_spec(hb_pool *p, const char *text, bool complement, hb_error 
     }
     strbuf key = STRBUF_INIT;
     if (complement)
-        strbuf_putc(&key, '!');
+        strbuf_putc(&key, kind == POOL_DEP_EXCLUDES ? '?' : '!');
     strbuf_append(&key, text, len);
     Id kid = pool_strn2id(pool, key.buf, (unsigned)key.len, 1);
     strbuf_free(&key);
@@ -194,6 +197,7 @@ Id hb_pool_dep_for_spec(hb_pool *p, const char *text, bool complement, hb_error 
     e->ms = ms;
     e->text = hb_strndup(text, len);
     e->complement = complement;
+    e->aid = kind == POOL_DEP_EXCLUDES;
     const char *n = matchspec_name(ms);
     e->any_name = strcmp(n, "*") == 0;
     e->name = pool_str2id(pool, n, 1);
@@ -243,16 +247,26 @@ static int add_solvable(hb_pool *p, Repo *repo, const conda_record *rec, const c
     queue_init(&req);
     queue_init(&con);
     for (char **d = rec->depends; d && *d; d++) {
-        Id id = hb_pool_dep_for_spec(p, *d, false, err);
+        Id id = hb_pool_dep_for_spec(p, *d, POOL_DEP_REQUIRES, err);
         if (!id) {
             queue_free(&req);
             queue_free(&con);
             return hb_error_prefix(err, "record '%s': depends", record_label(rec));
         }
         queue_push(&req, id);
+        /* Propagation aid: `depends: X spec` with one X per name also means "no X that
+         * misses spec", which as binary conflicts lets unit propagation see it at once
+         * (the sudoku needs this; without it libsolv spends minutes in conflict analysis).
+         * Same semantics, so it is added only where it is cheap (ns_callback caps it). */
+        const pool_ns_entry *e = hb_pool_ns_entry(p, id);
+        if (e && !e->any_name) {
+            Id ex = hb_pool_dep_for_spec(p, *d, POOL_DEP_EXCLUDES, err);
+            if (ex)
+                queue_push(&con, ex);
+        }
     }
     for (const char *const *c = constrains; c && *c; c++) {
-        Id id = hb_pool_dep_for_spec(p, *c, true, err);
+        Id id = hb_pool_dep_for_spec(p, *c, POOL_DEP_CONSTRAINS, err);
         if (!id) {
             queue_free(&req);
             queue_free(&con);
@@ -331,13 +345,14 @@ typedef struct rank_item {
     Id s;
     Id name;
     int ntrack;
-    bool valid;
-    conda_version v;
+    bool valid, build_valid;
+    conda_version v, build;   /* the build string compared as a version: py27 < py33 */
     int64_t build_number;
     int64_t timestamp;
 } rank_item;
 
-/* Worse first: more track_features, then lower version, build number, timestamp. */
+/* Worse first: more track_features, then lower version, build number, timestamp, build
+ * string (as a conda version, libsolv's conda tie-break). */
 static int rank_cmp(const void *a_, const void *b_)
 {
     const rank_item *a = a_, *b = b_;
@@ -356,6 +371,11 @@ static int rank_cmp(const void *a_, const void *b_)
         return a->build_number < b->build_number ? -1 : 1;
     if (a->timestamp != b->timestamp)
         return a->timestamp < b->timestamp ? -1 : 1;
+    if (a->build_valid && b->build_valid) {
+        int c = conda_version_compare(&a->build, &b->build);
+        if (c)
+            return c < 0 ? -1 : 1;
+    }
     return a->s < b->s ? 1 : a->s > b->s ? -1 : 0;   /* earlier added wins a full tie */
 }
 
@@ -382,6 +402,8 @@ static void assign_ranks(hb_pool *p)
         it->name = pool->solvables[s].name;
         it->ntrack = count_track_features(rec->track_features);
         it->valid = conda_version_parse(&it->v, rec->version, strlen(rec->version), NULL) == 0;
+        it->build_valid = rec->build && *rec->build &&
+                          conda_version_parse(&it->build, rec->build, strlen(rec->build), NULL) == 0;
         it->build_number = rec->build_number;
         it->timestamp = p->timestamps[s];
     }
@@ -392,6 +414,8 @@ static void assign_ranks(hb_pool *p)
         pool->solvables[items[i].s].evr = pool_str2id(pool, buf, 1);
         if (items[i].valid)
             conda_version_free(&items[i].v);
+        if (items[i].build_valid)
+            conda_version_free(&items[i].build);
     }
     free(items);
 }
@@ -440,7 +464,7 @@ int hb_pool_solve(hb_pool *p, const char *const *specs, size_t nspecs, hb_solve_
     queue_init(&specdep);
     queue_init(&prov);
     for (size_t i = 0; i < nspecs; i++) {
-        Id dep = hb_pool_dep_for_spec(p, specs[i], false, err);
+        Id dep = hb_pool_dep_for_spec(p, specs[i], POOL_DEP_REQUIRES, err);
         if (!dep) {
             queue_free(&job);
             queue_free(&specdep);
@@ -472,6 +496,7 @@ int hb_pool_solve(hb_pool *p, const char *const *specs, size_t nspecs, hb_solve_
         if (pool->solvables[s].repo == p->site)
             queue_push2(&job, SOLVER_LOCK | SOLVER_SOLVABLE, s);
 
+    if (getenv("HB_POOL_DEBUG")) pool_setdebuglevel(pool, atoi(getenv("HB_POOL_DEBUG")));
     Solver *solv = solver_create(pool);
     if (solver_solve(solv, &job) != 0) {
         res->ok = false;

@@ -105,6 +105,22 @@ static void put_available(const hb_pool *p, Id dep, strbuf *out)
                 }
         strbuf_puts(out, " (available: ");
         put_list(p, &q, MAX_AVAILABLE, out);
+        /* strict channel priority hides the name's records in lower-priority channels */
+        const pool_repo_info *best = NULL;
+        bool hidden = false;
+        for (int i = 0; i < q.count; i++) {
+            Repo *r = pool->solvables[q.elements[i]].repo;
+            if (r == p->site || !r->appdata)
+                continue;
+            const pool_repo_info *ri = &p->repos[(size_t)(uintptr_t)r->appdata - 1];
+            if (best && ri->priority != best->priority)
+                hidden = true;
+            if (!best || ri->priority > best->priority)
+                best = ri;
+        }
+        if (hidden && p->mode == HB_CHANNEL_PRIORITY_STRICT && e && !e->complement)
+            strbuf_printf(out, "; strict channel priority takes %s only from %s",
+                          pool_id2str(pool, name), best->channel);
         strbuf_putc(out, ')');
     }
     queue_free(&q);
@@ -259,10 +275,18 @@ void hb_pool_explain(hb_pool *p, Solver *solv, const Queue *specdep, hb_solve_re
                 g = find_group(&gs, &ng, (int)type, dep, 0);
                 push_unique(&g->who, source);
                 break;
-            case SOLVER_RULE_PKG_CONFLICTS:
+            case SOLVER_RULE_PKG_CONFLICTS: {
+                const pool_ns_entry *e = hb_pool_ns_entry(p, dep);
+                if (e && e->aid) {   /* the conflict half of a depends: say "requires" */
+                    Id req = hb_pool_dep_for_spec(p, e->text, POOL_DEP_REQUIRES, NULL);
+                    g = find_group(&gs, &ng, SOLVER_RULE_PKG_REQUIRES, req, 0);
+                    push_unique(&g->who, source);
+                    break;
+                }
                 g = find_group(&gs, &ng, (int)type, dep, source);
                 push_unique(&g->who, target);
                 break;
+            }
             case SOLVER_RULE_PKG_SAME_NAME:
             case SOLVER_RULE_PKG_IMPLICIT_OBSOLETES:
             case SOLVER_RULE_PKG_INSTALLED_OBSOLETES:

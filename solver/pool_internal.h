@@ -15,8 +15,18 @@ typedef struct pool_ns_entry {
     char *text;        /* the spec as written (trimmed) */
     Id name;           /* the package name ("*" for a pattern) */
     bool any_name;
-    bool complement;   /* a `constrains`: providers are the records that do NOT match */
+    bool complement;   /* providers are the records of the name that do NOT match */
+    bool aid;          /* complement of a `depends` (a propagation aid, see pool.c) */
 } pool_ns_entry;
+
+enum pool_dep_kind {
+    POOL_DEP_REQUIRES,      /* the records that match */
+    POOL_DEP_CONSTRAINS,    /* the records of the name that do not match */
+    POOL_DEP_EXCLUDES,      /* the same for a depends, when there are few of them */
+};
+
+/* At most this many records in an EXCLUDES dependency (else it has none). */
+enum { POOL_EXCLUDES_MAX = 16 };
 
 typedef struct pool_repo_info {
     Repo *repo;
@@ -43,7 +53,7 @@ struct hb_pool {
     bool dirty;                  /* records added since the last pool_createwhatprovides */
 };
 
-Id hb_pool_dep_for_spec(hb_pool *p, const char *text, bool complement, hb_error *err);
+Id hb_pool_dep_for_spec(hb_pool *p, const char *text, enum pool_dep_kind kind, hb_error *err);
 const pool_ns_entry *hb_pool_ns_entry(const hb_pool *p, Id dep);
 void hb_pool_prepare(hb_pool *p);
 /* specdep: the requested spec's dependency id at each install job's index. */
