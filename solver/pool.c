@@ -496,7 +496,6 @@ int hb_pool_solve(hb_pool *p, const char *const *specs, size_t nspecs, hb_solve_
         if (pool->solvables[s].repo == p->site)
             queue_push2(&job, SOLVER_LOCK | SOLVER_SOLVABLE, s);
 
-    if (getenv("HB_POOL_DEBUG")) pool_setdebuglevel(pool, atoi(getenv("HB_POOL_DEBUG")));
     Solver *solv = solver_create(pool);
     if (solver_solve(solv, &job) != 0) {
         res->ok = false;
