@@ -63,7 +63,7 @@ static Id ns_callback(Pool *pool, void *data, Id name, Id evr)
             Repo *r = pool->solvables[cand.elements[i]].repo;
             if (r == p->site)
                 continue;
-            int prio = p->repos[r->appdata ? (size_t)(uintptr_t)r->appdata - 1 : 0].priority;
+            int prio = p->repos[(size_t)(uintptr_t)r->appdata - 1].priority;
             if (!have_best || prio > best)
                 best = prio, have_best = true;
         }

@@ -278,7 +278,9 @@ void hb_pool_explain(hb_pool *p, Solver *solv, const Queue *specdep, hb_solve_re
             case SOLVER_RULE_PKG_CONFLICTS: {
                 const pool_ns_entry *e = hb_pool_ns_entry(p, dep);
                 if (e && e->aid) {   /* the conflict half of a depends: say "requires" */
-                    Id req = hb_pool_dep_for_spec(p, e->text, POOL_DEP_REQUIRES, NULL);
+                    char *text = hb_strdup(e->text);   /* p->ns may move */
+                    Id req = hb_pool_dep_for_spec(p, text, POOL_DEP_REQUIRES, NULL);
+                    free(text);
                     g = find_group(&gs, &ng, SOLVER_RULE_PKG_REQUIRES, req, 0);
                     push_unique(&g->who, source);
                     break;
