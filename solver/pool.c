@@ -192,7 +192,10 @@ Id hb_pool_dep_for_spec(hb_pool *p, const char *text, enum pool_dep_kind kind, h
         memset(p->ns_index + p->ns_index_cap, 0, (cap - p->ns_index_cap) * sizeof *p->ns_index);
         p->ns_index_cap = cap;
     }
-    p->ns = hb_reallocarray(p->ns, p->nns + 1, sizeof *p->ns);
+    if (p->nns == p->ns_cap) {
+        p->ns_cap = p->ns_cap ? 2 * p->ns_cap : 256;
+        p->ns = hb_reallocarray(p->ns, p->ns_cap, sizeof *p->ns);
+    }
     pool_ns_entry *e = &p->ns[p->nns];
     e->ms = ms;
     e->text = hb_strndup(text, len);

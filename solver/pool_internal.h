@@ -44,7 +44,7 @@ struct hb_pool {
     int64_t *timestamps;         /* by solvable id */
     size_t nrecs;
     pool_ns_entry *ns;
-    size_t nns;
+    size_t nns, ns_cap;
     size_t *ns_index;            /* by string id of the dependency key: ns index + 1 */
     size_t ns_index_cap;
     conda_record **owned;        /* site records */

@@ -28,7 +28,7 @@ typedef struct loaded {
 
 typedef struct records {
     loaded **v;
-    size_t n;
+    size_t n, cap;
 } records;
 
 static double now_s(void)
@@ -117,16 +117,35 @@ static void free_loaded(loaded *l)
     free(l);
 }
 
-static bool has_key(const hb_json_doc *doc, const hb_json_node *obj, const char *fn)
+static int cmp_str(const void *a, const void *b)
 {
-    size_t n = strlen(fn);
-    if (n < 8 || strcmp(fn + n - 8, ".tar.bz2") != 0 || !obj)
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The stems of the `packages.conda` file names, sorted (a .conda wins over its .tar.bz2). */
+static char **conda_stems(const hb_json_doc *doc, const hb_json_node *pc, size_t *n)
+{
+    *n = 0;
+    char **v = hb_calloc(hb_json_count(pc) + 1, sizeof *v);
+    hb_json_iter it = hb_json_iter_init(pc);
+    const hb_json_node *k, *val;
+    while (hb_json_object_next(&it, &k, &val)) {
+        size_t len;
+        const char *fn = hb_json_str(doc, k, &len);
+        if (len > 6 && memcmp(fn + len - 6, ".conda", 6) == 0)
+            v[(*n)++] = hb_strndup(fn, len - 6);
+    }
+    qsort(v, *n, sizeof *v, cmp_str);
+    return v;
+}
+
+static bool has_conda_twin(char **stems, size_t n, const char *fn, size_t len)
+{
+    if (n == 0 || len < 8 || memcmp(fn + len - 8, ".tar.bz2", 8) != 0)
         return false;
-    char *c = hb_malloc(n);
-    memcpy(c, fn, n - 8);
-    strcpy(c + n - 8, ".conda");
-    bool r = hb_json_object_get(doc, obj, c) != NULL;
-    free(c);
+    char *stem = hb_strndup(fn, len - 8);
+    bool r = bsearch(&stem, stems, n, sizeof *stems, cmp_str) != NULL;
+    free(stem);
     return r;
 }
 
@@ -149,6 +168,8 @@ static int load_file(hb_pool *pool, records *all, const char *channel, int prio,
     if (flat)
         tables[0] = root, tables[1] = NULL;
     int repo = hb_pool_add_repo(pool, channel, subdir ? subdir : "", prio);
+    size_t nstems = 0;
+    char **stems = conda_stems(doc, pc, &nstems);
     int rc = 0;
     for (int t = 0; t < 2 && rc == 0; t++) {
         if (!tables[t])
@@ -159,12 +180,16 @@ static int load_file(hb_pool *pool, records *all, const char *channel, int prio,
             if (hb_json_type(v) != HB_JSON_OBJECT)
                 continue;
             if (t == 0 && !flat) {
-                const char *fn = hb_json_str(doc, k, NULL);
-                if (has_key(doc, pc, fn))
+                size_t fnlen;
+                const char *fn = hb_json_str(doc, k, &fnlen);
+                if (has_conda_twin(stems, nstems, fn, fnlen))
                     continue;
             }
             loaded *l = load_record(doc, k, v, channel, subdir);
-            all->v = hb_reallocarray(all->v, all->n + 1, sizeof *all->v);
+            if (all->n == all->cap) {
+                all->cap = all->cap ? 2 * all->cap : 1024;
+                all->v = hb_reallocarray(all->v, all->cap, sizeof *all->v);
+            }
             all->v[all->n++] = l;
             rc = hb_pool_add_record(pool, repo, &l->rec, (const char *const *)l->constrains,
                                     l->timestamp, err);
@@ -172,6 +197,9 @@ static int load_file(hb_pool *pool, records *all, const char *channel, int prio,
                 hb_error_prefix(err, "%s", path);
         }
     }
+    for (size_t i = 0; i < nstems; i++)
+        free(stems[i]);
+    free(stems);
     free(subdir);
     hb_json_free(doc);
     return rc;
