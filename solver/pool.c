@@ -1,0 +1,565 @@
+/* pool.c — conda records, virtual packages and site externals in one libsolv pool.
+ *
+ * See include/hpcbuild/pool.h.  The explanation of unsatisfiable solves is in
+ * solver/pool_explain.c (it shares pool_internal.h).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <solv/pool.h>
+#include <solv/poolarch.h>
+#include <solv/repo.h>
+#include <solv/solver.h>
+
+#include "hpcbuild/alloc.h"
+#include "hpcbuild/conda_version.h"
+#include "hpcbuild/pool.h"
+#include "pool_internal.h"
+
+int hb_channel_priority_parse(const char *s, enum hb_channel_priority *out, hb_error *err)
+{
+    if (strcmp(s, "strict") == 0)
+        *out = HB_CHANNEL_PRIORITY_STRICT;
+    else if (strcmp(s, "flexible") == 0)
+        *out = HB_CHANNEL_PRIORITY_FLEXIBLE;
+    else if (strcmp(s, "disabled") == 0)
+        *out = HB_CHANNEL_PRIORITY_DISABLED;
+    else
+        return hb_error_set(err, HB_EINVAL,
+                            "invalid channel priority '%s': expected strict, flexible or disabled", s);
+    return 0;
+}
+
+/* The providers of one of our REL_NAMESPACE dependencies, computed by matchspec_match.
+ * libsolv calls this once per dependency id and caches the answer in whatprovides_rel
+ * (until pool_createwhatprovides or pool_flush_namespaceproviders). */
+static Id ns_callback(Pool *pool, void *data, Id name, Id evr)
+{
+    hb_pool *p = data;
+    if (evr <= 0 || (size_t)evr >= p->ns_index_cap || !p->ns_index[evr])
+        return 0;
+    const pool_ns_entry *e = &p->ns[p->ns_index[evr] - 1];
+    Queue cand, out;
+    queue_init(&cand);
+    queue_init(&out);
+    if (e->any_name) {
+        for (Id s = 2; s < pool->nsolvables; s++)
+            if (pool->solvables[s].repo && (size_t)s < p->nrecs && p->recs[s])
+                queue_push(&cand, s);
+    } else {
+        Id c, cp;
+        FOR_PROVIDES(c, cp, e->name)
+            if (pool->solvables[c].name == e->name && (size_t)c < p->nrecs && p->recs[c])
+                queue_push(&cand, c);
+    }
+    /* Strict channel priority: a name comes only from the best channel that has it
+     * (the site always counts).  Constrains see every record of the name. */
+    int best = 0;
+    bool have_best = false;
+    bool strict = p->mode == HB_CHANNEL_PRIORITY_STRICT && !e->complement && !e->any_name;
+    if (strict) {
+        for (int i = 0; i < cand.count; i++) {
+            Repo *r = pool->solvables[cand.elements[i]].repo;
+            if (r == p->site)
+                continue;
+            int prio = p->repos[(size_t)(uintptr_t)r->appdata - 1].priority;
+            if (!have_best || prio > best)
+                best = prio, have_best = true;
+        }
+    }
+    for (int i = 0; i < cand.count; i++) {
+        Id s = cand.elements[i];
+        Repo *r = pool->solvables[s].repo;
+        if (strict && r != p->site) {
+            int prio = p->repos[(size_t)(uintptr_t)r->appdata - 1].priority;
+            if (prio != best)
+                continue;
+        }
+        bool m = false;
+        if (matchspec_match(e->ms, p->recs[s], &m, NULL) != 0)
+            m = false;   /* a record whose version is invalid matches no version spec */
+        if (m != e->complement)
+            queue_push(&out, s);
+    }
+    if (e->aid && out.count > POOL_EXCLUDES_MAX)
+        queue_empty(&out);   /* too many to be worth binary rules: the depends alone decides */
+    Id off = out.count ? pool_queuetowhatprovides(pool, &out) : 0;
+    queue_free(&cand);
+    queue_free(&out);
+    return off;
+}
+
+hb_pool *hb_pool_new(void)
+{
+    hb_pool *p = hb_calloc(1, sizeof *p);
+    p->pool = pool_create();
+    pool_setnamespacecallback(p->pool, ns_callback, p);
+    p->site = repo_create(p->pool, "@site");
+    pool_set_installed(p->pool, p->site);
+    p->dirty = true;
+    return p;
+}
+
+void hb_pool_free(hb_pool *p)
+{
+    if (!p)
+        return;
+    for (size_t i = 0; i < p->nns; i++) {
+        matchspec_free(p->ns[i].ms);
+        free(p->ns[i].text);
+    }
+    free(p->ns);
+    free(p->ns_index);
+    for (size_t i = 0; i < p->nowned; i++) {
+        conda_record_free(p->owned[i]);
+        free(p->owned[i]);
+    }
+    free(p->owned);
+    for (size_t i = 0; i < p->nrepos; i++) {
+        free(p->repos[i].channel);
+        free(p->repos[i].subdir);
+    }
+    free(p->repos);
+    free(p->recs);
+    free(p->timestamps);
+    pool_free(p->pool);
+    free(p);
+}
+
+void hb_pool_set_channel_priority(hb_pool *p, enum hb_channel_priority mode)
+{
+    p->mode = mode;
+}
+
+int hb_pool_add_repo(hb_pool *p, const char *channel, const char *subdir, int priority)
+{
+    p->repos = hb_reallocarray(p->repos, p->nrepos + 1, sizeof *p->repos);
+    pool_repo_info *ri = &p->repos[p->nrepos];
+    ri->channel = hb_strdup(channel ? channel : "");
+    ri->subdir = hb_strdup(subdir ? subdir : "");
+    ri->priority = priority;
+    char name[512];
+    snprintf(name, sizeof name, "%s/%s", ri->channel, ri->subdir);
+    ri->repo = repo_create(p->pool, name);
+    ri->repo->appdata = (void *)(uintptr_t)(p->nrepos + 1);
+    p->dirty = true;
+    return (int)p->nrepos++;
+}
+
+static bool is_capability(const char *s)
+{
+    return strncmp(s, "dep:", 4) == 0 || strncmp(s, "pkg:", 4) == 0 || strncmp(s, "virtual:", 8) == 0;
+}
+
+/* The dependency id for a MatchSpec string (see enum pool_dep_kind). */
+Id hb_pool_dep_for_spec(hb_pool *p, const char *text, enum pool_dep_kind kind, hb_error *err)
+{
+    bool complement = kind != POOL_DEP_REQUIRES;
+    while (*text == ' ' || *text == '\t')
+        text++;
+    size_t len = strlen(text);
+    while (len && (text[len - 1] == ' ' || text[len - 1] == '\t'))
+        len--;
+    if (len == 0)
+        return hb_error_set(err, HB_EINVAL, "empty MatchSpec: expected a package name"), 0;
+    Pool *pool = p->pool;
+    if (is_capability(text)) {
+        if (complement)
+            return hb_error_set(err, HB_EINVAL,
+                                "invalid constraint '%.*s': expected a MatchSpec, not a capability",
+                                (int)len, text), 0;
+        return pool_strn2id(pool, text, (unsigned)len, 1);
+    }
+    strbuf key = STRBUF_INIT;
+    if (complement)
+        strbuf_putc(&key, kind == POOL_DEP_EXCLUDES ? '?' : '!');
+    strbuf_append(&key, text, len);
+    Id kid = pool_strn2id(pool, key.buf, (unsigned)key.len, 1);
+    strbuf_free(&key);
+    if ((size_t)kid < p->ns_index_cap && p->ns_index[kid]) {
+        const pool_ns_entry *e = &p->ns[p->ns_index[kid] - 1];
+        return pool_rel2id(pool, e->name, kid, REL_NAMESPACE, 1);
+    }
+    matchspec *ms = matchspec_parse(text, len, err);
+    if (!ms)
+        return 0;
+    if ((size_t)kid >= p->ns_index_cap) {
+        size_t cap = p->ns_index_cap ? p->ns_index_cap : 1024;
+        while (cap <= (size_t)kid)
+            cap *= 2;
+        p->ns_index = hb_reallocarray(p->ns_index, cap, sizeof *p->ns_index);
+        memset(p->ns_index + p->ns_index_cap, 0, (cap - p->ns_index_cap) * sizeof *p->ns_index);
+        p->ns_index_cap = cap;
+    }
+    if (p->nns == p->ns_cap) {
+        p->ns_cap = p->ns_cap ? 2 * p->ns_cap : 256;
+        p->ns = hb_reallocarray(p->ns, p->ns_cap, sizeof *p->ns);
+    }
+    pool_ns_entry *e = &p->ns[p->nns];
+    e->ms = ms;
+    e->text = hb_strndup(text, len);
+    e->complement = complement;
+    e->aid = kind == POOL_DEP_EXCLUDES;
+    const char *n = matchspec_name(ms);
+    e->any_name = strcmp(n, "*") == 0;
+    e->name = pool_str2id(pool, n, 1);
+    p->ns_index[kid] = ++p->nns;
+    return pool_rel2id(pool, e->name, kid, REL_NAMESPACE, 1);
+}
+
+const pool_ns_entry *hb_pool_ns_entry(const hb_pool *p, Id dep)
+{
+    Pool *pool = p->pool;
+    if (!ISRELDEP(dep))
+        return NULL;
+    Reldep *rd = GETRELDEP(pool, dep);
+    if (rd->flags != REL_NAMESPACE || (size_t)rd->evr >= p->ns_index_cap || !p->ns_index[rd->evr])
+        return NULL;
+    return &p->ns[p->ns_index[rd->evr] - 1];
+}
+
+static void track_record(hb_pool *p, Id s, const conda_record *rec, int64_t timestamp)
+{
+    if ((size_t)s >= p->nrecs) {
+        size_t n = p->nrecs ? p->nrecs : 256;
+        while (n <= (size_t)s)
+            n *= 2;
+        p->recs = hb_reallocarray(p->recs, n, sizeof *p->recs);
+        p->timestamps = hb_reallocarray(p->timestamps, n, sizeof *p->timestamps);
+        memset(p->recs + p->nrecs, 0, (n - p->nrecs) * sizeof *p->recs);
+        memset(p->timestamps + p->nrecs, 0, (n - p->nrecs) * sizeof *p->timestamps);
+        p->nrecs = n;
+    }
+    p->recs[s] = rec;
+    p->timestamps[s] = timestamp;
+}
+
+static const char *record_label(const conda_record *rec)
+{
+    return rec->fn ? rec->fn : rec->name ? rec->name : "?";
+}
+
+static int add_solvable(hb_pool *p, Repo *repo, const conda_record *rec, const char *const *provides,
+                        const char *const *constrains, int64_t timestamp, hb_error *err)
+{
+    if (!rec->name || !*rec->name || !rec->version)
+        return hb_error_set(err, HB_EINVAL, "invalid record '%s': expected a name and a version",
+                            record_label(rec));
+    Queue req, con;
+    queue_init(&req);
+    queue_init(&con);
+    for (char **d = rec->depends; d && *d; d++) {
+        Id id = hb_pool_dep_for_spec(p, *d, POOL_DEP_REQUIRES, err);
+        if (!id) {
+            queue_free(&req);
+            queue_free(&con);
+            return hb_error_prefix(err, "record '%s': depends", record_label(rec));
+        }
+        queue_push(&req, id);
+        /* Propagation aid: `depends: X spec` with one X per name also means "no X that
+         * misses spec", which as binary conflicts lets unit propagation see it at once
+         * (the sudoku needs this; without it libsolv spends minutes in conflict analysis).
+         * Same semantics, so it is added only where it is cheap (ns_callback caps it). */
+        const pool_ns_entry *e = hb_pool_ns_entry(p, id);
+        if (e && !e->any_name) {
+            Id ex = hb_pool_dep_for_spec(p, *d, POOL_DEP_EXCLUDES, err);
+            if (ex)
+                queue_push(&con, ex);
+        }
+    }
+    for (const char *const *c = constrains; c && *c; c++) {
+        Id id = hb_pool_dep_for_spec(p, *c, POOL_DEP_CONSTRAINS, err);
+        if (!id) {
+            queue_free(&req);
+            queue_free(&con);
+            return hb_error_prefix(err, "record '%s': constrains", record_label(rec));
+        }
+        queue_push(&con, id);
+    }
+    Pool *pool = p->pool;
+    Id sid = repo_add_solvable(repo);
+    Solvable *s = pool_id2solvable(pool, sid);
+    s->name = pool_str2id(pool, rec->name, 1);
+    s->evr = ID_EMPTY;
+    s->arch = ARCH_NOARCH;
+    s->provides = repo_addid_dep(repo, s->provides, s->name, 0);
+    for (const char *const *pr = provides; pr && *pr; pr++)
+        s->provides = repo_addid_dep(repo, s->provides, pool_str2id(pool, *pr, 1), 0);
+    for (int i = 0; i < req.count; i++)
+        s->requires = repo_addid_dep(repo, s->requires, req.elements[i], 0);
+    for (int i = 0; i < con.count; i++)
+        s->conflicts = repo_addid_dep(repo, s->conflicts, con.elements[i], 0);
+    queue_free(&req);
+    queue_free(&con);
+    track_record(p, sid, rec, timestamp);
+    p->dirty = true;
+    return 0;
+}
+
+int hb_pool_add_record(hb_pool *p, int repo, const conda_record *rec, const char *const *constrains,
+                       int64_t timestamp, hb_error *err)
+{
+    if (repo < 0 || (size_t)repo >= p->nrepos)
+        return hb_error_set(err, HB_EINVAL, "invalid repo index %d: expected 0..%zu", repo,
+                            p->nrepos ? p->nrepos - 1 : 0);
+    return add_solvable(p, p->repos[repo].repo, rec, NULL, constrains, timestamp, err);
+}
+
+static int add_site(hb_pool *p, const char *name, const char *version, const char *build,
+                    const char *const *provides, const char *what, hb_error *err)
+{
+    if (!name || !*name || !version)
+        return hb_error_set(err, HB_EINVAL, "invalid %s '%s': expected a name and a version", what,
+                            name ? name : "");
+    conda_version v;
+    if (conda_version_parse(&v, version, strlen(version), err) != 0)
+        return hb_error_prefix(err, "%s '%s'", what, name);
+    conda_version_free(&v);
+    conda_record *rec = hb_calloc(1, sizeof *rec);
+    rec->name = hb_strdup(name);
+    rec->version = hb_strdup(version);
+    rec->build = hb_strdup(build ? build : "0");
+    rec->channel = hb_strdup("@site");
+    p->owned = hb_reallocarray(p->owned, p->nowned + 1, sizeof *p->owned);
+    p->owned[p->nowned++] = rec;
+    return add_solvable(p, p->site, rec, provides, NULL, 0, err);
+}
+
+int hb_pool_add_virtual(hb_pool *p, const char *name, const char *version, const char *build,
+                        hb_error *err)
+{
+    if (!name || strncmp(name, "__", 2) != 0)
+        return hb_error_set(err, HB_EINVAL,
+                            "invalid virtual package '%s': expected a name starting with '__'",
+                            name ? name : "");
+    return add_site(p, name, version, build, NULL, "virtual package", err);
+}
+
+int hb_pool_add_external(hb_pool *p, const char *name, const char *version, const char *build,
+                         const char *const *provides, hb_error *err)
+{
+    return add_site(p, name, version, build, provides, "site external", err);
+}
+
+/* --- policy: each solvable's evr is a rank within its name ------------------------------ */
+
+typedef struct rank_item {
+    Id s;
+    Id name;
+    int ntrack;
+    bool valid, build_valid;
+    conda_version v, build;   /* the build string compared as a version: py27 < py33 */
+    int64_t build_number;
+    int64_t timestamp;
+} rank_item;
+
+/* Worse first: more track_features, then lower version, build number, timestamp, build
+ * string (as a conda version, libsolv's conda tie-break). */
+static int rank_cmp(const void *a_, const void *b_)
+{
+    const rank_item *a = a_, *b = b_;
+    if (a->name != b->name)
+        return a->name < b->name ? -1 : 1;
+    if (a->ntrack != b->ntrack)
+        return a->ntrack > b->ntrack ? -1 : 1;
+    if (a->valid != b->valid)
+        return a->valid ? 1 : -1;
+    if (a->valid) {
+        int c = conda_version_compare(&a->v, &b->v);
+        if (c)
+            return c < 0 ? -1 : 1;
+    }
+    if (a->build_number != b->build_number)
+        return a->build_number < b->build_number ? -1 : 1;
+    if (a->timestamp != b->timestamp)
+        return a->timestamp < b->timestamp ? -1 : 1;
+    if (a->build_valid && b->build_valid) {
+        int c = conda_version_compare(&a->build, &b->build);
+        if (c)
+            return c < 0 ? -1 : 1;
+    }
+    return a->s < b->s ? 1 : a->s > b->s ? -1 : 0;   /* earlier added wins a full tie */
+}
+
+static int count_track_features(char **tf)
+{
+    int n = 0;
+    for (; tf && *tf; tf++)
+        if (**tf)
+            n++;
+    return n;
+}
+
+static void assign_ranks(hb_pool *p)
+{
+    Pool *pool = p->pool;
+    size_t n = 0;
+    rank_item *items = hb_calloc((size_t)pool->nsolvables + 1, sizeof *items);
+    for (Id s = 2; s < pool->nsolvables; s++) {
+        if (!pool->solvables[s].repo || (size_t)s >= p->nrecs || !p->recs[s])
+            continue;
+        const conda_record *rec = p->recs[s];
+        rank_item *it = &items[n++];
+        it->s = s;
+        it->name = pool->solvables[s].name;
+        it->ntrack = count_track_features(rec->track_features);
+        it->valid = conda_version_parse(&it->v, rec->version, strlen(rec->version), NULL) == 0;
+        it->build_valid = rec->build && *rec->build &&
+                          conda_version_parse(&it->build, rec->build, strlen(rec->build), NULL) == 0;
+        it->build_number = rec->build_number;
+        it->timestamp = p->timestamps[s];
+    }
+    qsort(items, n, sizeof *items, rank_cmp);
+    char buf[32];
+    for (size_t i = 0; i < n; i++) {
+        snprintf(buf, sizeof buf, "%010zu", i + 1);
+        pool->solvables[items[i].s].evr = pool_str2id(pool, buf, 1);
+        if (items[i].valid)
+            conda_version_free(&items[i].v);
+        if (items[i].build_valid)
+            conda_version_free(&items[i].build);
+    }
+    free(items);
+}
+
+void hb_pool_prepare(hb_pool *p)
+{
+    for (size_t i = 0; i < p->nrepos; i++)
+        p->repos[i].repo->priority = p->mode == HB_CHANNEL_PRIORITY_DISABLED ? 0 : p->repos[i].priority;
+    if (p->dirty) {
+        assign_ranks(p);
+        pool_createwhatprovides(p->pool);   /* also forgets every cached namespace answer */
+        p->dirty = false;
+    } else if (p->prepared_mode != p->mode) {
+        pool_flush_namespaceproviders(p->pool, 0, 0);   /* strict filtering changed */
+    }
+    p->prepared_mode = p->mode;
+}
+
+/* --- solving ------------------------------------------------------------------------------ */
+
+static int pick_cmp(const void *a_, const void *b_)
+{
+    const hb_pool_pick *a = a_, *b = b_;
+    return strcmp(a->rec->name, b->rec->name);
+}
+
+static void mark_site_providers(hb_pool *p, Id dep, const Map *chosen, Map *used)
+{
+    Pool *pool = p->pool;
+    Id q, qp;
+    FOR_PROVIDES(q, qp, dep)
+        if (pool->solvables[q].repo == p->site && MAPTST(chosen, q))
+            MAPSET(used, q);
+}
+
+int hb_pool_solve(hb_pool *p, const char *const *specs, size_t nspecs, hb_solve_result *res,
+                  hb_error *err)
+{
+    memset(res, 0, sizeof *res);
+    Pool *pool = p->pool;
+    /* Requests are SOLVER_SOLVABLE_ONE_OF over the spec's providers: libsolv treats an
+     * install job of a namespace dependency as a weak "supplements" hint, not a request.
+     * specdep runs parallel to job: the spec's dependency id at each job's index. */
+    Queue job, specdep, prov;
+    queue_init(&job);
+    queue_init(&specdep);
+    queue_init(&prov);
+    for (size_t i = 0; i < nspecs; i++) {
+        Id dep = hb_pool_dep_for_spec(p, specs[i], POOL_DEP_REQUIRES, err);
+        if (!dep) {
+            queue_free(&job);
+            queue_free(&specdep);
+            queue_free(&prov);
+            return hb_error_prefix(err, "requested spec");
+        }
+        queue_push2(&specdep, dep, 0);
+    }
+    hb_pool_prepare(p);
+    /* libsolv drops an install job with no candidates ("install nothing"), so a spec that
+     * matches nothing is reported here, without solving. */
+    for (int i = 0; i < specdep.count; i += 2) {
+        queue_empty(&prov);
+        Id c, cp;
+        FOR_PROVIDES(c, cp, specdep.elements[i])
+            queue_push(&prov, c);
+        if (prov.count == 0)
+            hb_pool_explain_unmatched(p, specdep.elements[i], res);
+        queue_push2(&job, SOLVER_INSTALL | SOLVER_SOLVABLE_ONE_OF, pool_queuetowhatprovides(pool, &prov));
+    }
+    queue_free(&prov);
+    if (res->nproblems) {
+        res->ok = false;
+        queue_free(&job);
+        queue_free(&specdep);
+        return 0;
+    }
+    for (Id s = 2; s < pool->nsolvables; s++)
+        if (pool->solvables[s].repo == p->site)
+            queue_push2(&job, SOLVER_LOCK | SOLVER_SOLVABLE, s);
+
+    Solver *solv = solver_create(pool);
+    if (solver_solve(solv, &job) != 0) {
+        res->ok = false;
+        hb_pool_explain(p, solv, &specdep, res);
+        solver_free(solv);
+        queue_free(&job);
+        queue_free(&specdep);
+        return 0;
+    }
+    res->ok = true;
+    Queue dq;
+    queue_init(&dq);
+    solver_get_decisionqueue(solv, &dq);
+    Map chosen, used;
+    map_init(&chosen, pool->nsolvables);
+    map_init(&used, pool->nsolvables);
+    for (int i = 0; i < dq.count; i++)
+        if (dq.elements[i] > 1)
+            MAPSET(&chosen, dq.elements[i]);
+    for (int i = 0; i < specdep.count; i += 2)
+        mark_site_providers(p, specdep.elements[i], &chosen, &used);
+    size_t n = 0;
+    for (Id s = 2; s < pool->nsolvables; s++) {
+        if (!MAPTST(&chosen, s) || pool->solvables[s].repo == p->site)
+            continue;
+        n++;
+        Solvable *sv = pool->solvables + s;
+        if (sv->requires) {
+            for (Id *rp = sv->repo->idarraydata + sv->requires; *rp; rp++)
+                mark_site_providers(p, *rp, &chosen, &used);
+        }
+    }
+    for (Id s = 2; s < pool->nsolvables; s++)
+        if (MAPTST(&used, s))
+            n++;
+    res->picks = hb_calloc(n ? n : 1, sizeof *res->picks);
+    for (Id s = 2; s < pool->nsolvables; s++) {
+        bool site = pool->solvables[s].repo == p->site;
+        if (!MAPTST(&chosen, s) || (site && !MAPTST(&used, s)))
+            continue;
+        res->picks[res->npicks].rec = p->recs[s];
+        res->picks[res->npicks].site = site;
+        res->npicks++;
+    }
+    qsort(res->picks, res->npicks, sizeof *res->picks, pick_cmp);
+    map_free(&chosen);
+    map_free(&used);
+    queue_free(&dq);
+    solver_free(solv);
+    queue_free(&job);
+    queue_free(&specdep);
+    return 0;
+}
+
+void hb_solve_result_free(hb_solve_result *res)
+{
+    if (!res)
+        return;
+    free(res->picks);
+    for (size_t i = 0; i < res->nproblems; i++)
+        free(res->problems[i]);
+    free(res->problems);
+    memset(res, 0, sizeof *res);
+}

@@ -1,0 +1,65 @@
+/* pool_internal.h — what solver/pool.c and solver/pool_explain.c share (not installed). */
+#ifndef HPCBUILD_POOL_INTERNAL_H
+#define HPCBUILD_POOL_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <solv/pool.h>
+#include <solv/solver.h>
+
+#include "hpcbuild/pool.h"
+
+typedef struct pool_ns_entry {
+    matchspec *ms;
+    char *text;        /* the spec as written (trimmed) */
+    Id name;           /* the package name ("*" for a pattern) */
+    bool any_name;
+    bool complement;   /* providers are the records of the name that do NOT match */
+    bool aid;          /* complement of a `depends` (a propagation aid, see pool.c) */
+} pool_ns_entry;
+
+enum pool_dep_kind {
+    POOL_DEP_REQUIRES,      /* the records that match */
+    POOL_DEP_CONSTRAINS,    /* the records of the name that do not match */
+    POOL_DEP_EXCLUDES,      /* the same for a depends, when there are few of them */
+};
+
+/* At most this many records in an EXCLUDES dependency (else it has none). */
+enum { POOL_EXCLUDES_MAX = 16 };
+
+typedef struct pool_repo_info {
+    Repo *repo;
+    char *channel;
+    char *subdir;
+    int priority;
+} pool_repo_info;
+
+struct hb_pool {
+    Pool *pool;
+    Repo *site;
+    pool_repo_info *repos;
+    size_t nrepos;
+    const conda_record **recs;   /* by solvable id */
+    int64_t *timestamps;         /* by solvable id */
+    size_t nrecs;
+    pool_ns_entry *ns;
+    size_t nns, ns_cap;
+    size_t *ns_index;            /* by string id of the dependency key: ns index + 1 */
+    size_t ns_index_cap;
+    conda_record **owned;        /* site records */
+    size_t nowned;
+    enum hb_channel_priority mode, prepared_mode;
+    bool dirty;                  /* records added since the last pool_createwhatprovides */
+};
+
+Id hb_pool_dep_for_spec(hb_pool *p, const char *text, enum pool_dep_kind kind, hb_error *err);
+const pool_ns_entry *hb_pool_ns_entry(const hb_pool *p, Id dep);
+void hb_pool_prepare(hb_pool *p);
+/* specdep: the requested spec's dependency id at each install job's index. */
+void hb_pool_explain(hb_pool *p, Solver *solv, const Queue *specdep, hb_solve_result *res);
+
+/* Appends the problem "you asked for SPEC, but no package matches it (...)". */
+void hb_pool_explain_unmatched(hb_pool *p, Id dep, hb_solve_result *res);
+
+#endif
