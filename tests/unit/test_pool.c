@@ -5,15 +5,7 @@
 
 #include "hpcbuild/pool.h"
 
-static int failures;
-
-#define CHECK(cond)                                                          \
-    do {                                                                     \
-        if (!(cond)) {                                                       \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-            failures++;                                                      \
-        }                                                                    \
-    } while (0)
+#include "check.h"
 
 typedef struct rec_store {
     conda_record recs[32];
@@ -216,10 +208,5 @@ int main(void)
     test_priority_modes();
     test_site();
     test_empty_pool();
-    if (failures) {
-        fprintf(stderr, "%d check(s) failed\n", failures);
-        return 1;
-    }
-    puts("pool: all checks passed");
-    return 0;
+    return check_finish();
 }
