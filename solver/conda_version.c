@@ -640,6 +640,20 @@ static conda_versionspec *spec_fail(hb_error *err, const char *spec, const char 
 static bool in_set(char c, const char *set) { return c && strchr(set, c); }
 
 /* One leaf clause (already stripped), conda's VersionSpec.get_matcher. */
+/* Makes vs a regex leaf matching `pattern`, written as `text`; frees vs on failure. */
+static conda_versionspec *regex_leaf(conda_versionspec *vs, const char *pattern, const char *text,
+                                     hb_error *err)
+{
+    vs->re = conda_regex_compile(pattern, "version spec", err);
+    if (!vs->re) {
+        free(vs);
+        return NULL;
+    }
+    vs->kind = VS_REGEX;
+    vs->str = hb_strdup(text);
+    return vs;
+}
+
 static conda_versionspec *leaf_parse(const char *s, hb_error *err)
 {
     size_t n = strlen(s);
@@ -652,14 +666,7 @@ static conda_versionspec *leaf_parse(const char *s, hb_error *err)
             free(vs);
             return spec_fail(err, s, "regex specs must start with '^' and end with '$'");
         }
-        vs->re = conda_regex_compile(s, "version spec", err);
-        if (!vs->re) {
-            free(vs);
-            return NULL;
-        }
-        vs->kind = VS_REGEX;
-        vs->str = hb_strdup(s);
-        return vs;
+        return regex_leaf(vs, s, s, err);
     }
     if (in_set(s[0], "=<>!~")) {
         static const struct { const char *text; int op; } ops[] = {
@@ -738,14 +745,8 @@ static conda_versionspec *leaf_parse(const char *s, hb_error *err)
         strbuf pat = STRBUF_INIT;
         strbuf_printf(&pat, "^(?:%s)$", strbuf_str(&rx));
         strbuf_free(&rx);
-        vs->re = conda_regex_compile(strbuf_str(&pat), "version spec", err);
+        vs = regex_leaf(vs, strbuf_str(&pat), s, err);
         strbuf_free(&pat);
-        if (!vs->re) {
-            free(vs);
-            return NULL;
-        }
-        vs->kind = VS_REGEX;
-        vs->str = hb_strdup(s);
         return vs;
     }
     if (s[n - 1] == '*') {
