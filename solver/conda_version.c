@@ -427,12 +427,71 @@ static bool ere_special(char c)
     return strchr(".[]{}()\\*+?^$|", c) != NULL && c != '\0';
 }
 
+/* Longer patterns are refused: glibc's regcomp is superlinear in the worst case. */
+#define CONDA_REGEX_MAX_LEN 1024
+
+/* The product of all `{m,n}` bounds is capped too: glibc expands them. */
+#define CONDA_REGEX_MAX_REPEAT 4096
+
+/* Length of a Python repeat `{m}`, `{m,}`, `{,n}` or `{m,n}` at p (0 when p
+ * is a literal '{', as Python reads it); *bound gets its largest count. */
+static size_t py_brace_repeat_len(const char *p, unsigned long *bound)
+{
+    size_t i = 1, digits = 0;
+    *bound = 0;
+    for (int part = 0; part < 2; part++) {
+        unsigned long v = 0;
+        while (p[i] >= '0' && p[i] <= '9') {
+            v = v < 100000 ? v * 10 + (unsigned long)(p[i] - '0') : v;
+            i++, digits++;
+        }
+        if (v > *bound)
+            *bound = v;
+        if (part == 1 || p[i] != ',')
+            break;
+        i++;
+    }
+    return p[i] == '}' && digits > 0 ? i + 1 : 0;
+}
+
 /* Translates a Python regex to ERE; returns 0, or -1 with *why set. */
 static int py_regex_to_ere(const char *p, strbuf *out, const char **why)
 {
     size_t n = strlen(p);
+    if (n > CONDA_REGEX_MAX_LEN) {
+        *why = "more than 1024 characters";
+        return -1;
+    }
+    /* what the previous token was: Python refuses a quantifier after nothing
+     * (start, '(', '|', an anchor) or after another quantifier */
+    enum { PREV_NONE, PREV_ATOM, PREV_REPEAT } prev = PREV_NONE;
+    unsigned long expansion = 1;   /* product of the {m,n} bounds */
     for (size_t i = 0; i < n; i++) {
         char c = p[i];
+        unsigned long bound = 1;
+        size_t qlen = c == '{' ? py_brace_repeat_len(p + i, &bound) : (c == '*' || c == '+' || c == '?');
+        if (qlen > 0) {
+            expansion *= bound ? bound : 1;
+            if (expansion > CONDA_REGEX_MAX_REPEAT) {
+                *why = "repeat counts {m,n} whose product exceeds 4096";
+                return -1;
+            }
+            if (prev == PREV_REPEAT) {
+                *why = c == '?' || c == '+' ? "an unsupported lazy or possessive quantifier"
+                                            : "a repeated quantifier (Python: multiple repeat)";
+                return -1;
+            }
+            if (prev == PREV_NONE) {
+                *why = "a quantifier with nothing to repeat";
+                return -1;
+            }
+            strbuf_append(out, p + i, qlen);
+            i += qlen - 1;
+            prev = PREV_REPEAT;
+            continue;
+        }
+        prev = c == '(' || c == '|' || c == '^' || c == '$' ||
+               (c == '\\' && (p[i + 1] == 'b' || p[i + 1] == 'B')) ? PREV_NONE : PREV_ATOM;
         if (c == '\\') {
             if (i + 1 >= n) {
                 *why = "a trailing backslash";
@@ -504,11 +563,9 @@ static int py_regex_to_ere(const char *p, strbuf *out, const char **why)
             }
             strbuf_putc(out, ']');
             i = j;
-        } else if ((c == '*' || c == '+' || c == '?' || c == '}') && i + 1 < n &&
-                   (p[i + 1] == '?' || p[i + 1] == '+')) {
-            *why = "an unsupported lazy or possessive quantifier";
-            return -1;
         } else {
+            if (c == '{' || c == '}')   /* literal braces, as Python reads them */
+                strbuf_putc(out, '\\');
             strbuf_putc(out, c);
         }
     }
@@ -553,7 +610,8 @@ conda_regex *conda_regex_compile_glob(const char *glob, hb_error *err)
     strbuf_puts(&ere, "^(");
     for (const char *c = glob; *c; c++) {
         if (*c == '*') {
-            strbuf_puts(&ere, ".*");
+            if (c == glob || c[-1] != '*')   /* '**' is '*', and cheaper to compile */
+                strbuf_puts(&ere, ".*");
         } else {
             if (ere_special(*c))
                 strbuf_putc(&ere, '\\');

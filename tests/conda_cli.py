@@ -2,6 +2,7 @@
 `hpcbuild version sort|compare --ecosystem conda` and
 `hpcbuild spec contains --ecosystem conda` (exit statuses and output)."""
 import os
+import re
 import sys
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
@@ -89,5 +90,29 @@ for bad in V["invalid_version_specs"]["cases"]:
             "%r -> rc=%d %r" % (bad, rc, err))
 rc, out, err = run_cli("spec", "contains", "--ecosystem", "conda", ">=1.0", "1.0", "5.5..mw")
 t.check("spec.contains.badversion", rc == 2 and out == "1.0\ttrue\n" and one_error_line(err, "5.5..mw"), out + err)
+
+# --- regex version specs: Python's re is the oracle ----------------------------
+# conda compiles `^...$` specs with Python's re; a pattern re refuses (e.g. the
+# "multiple repeat" that once made glibc's regcomp take seconds) must be refused,
+# and an accepted one must match what re.fullmatch matches.
+REGEXES = [r"^1\.*$", r"^\**$", r"^1\.2\..*$", r"^a**$", r"^*$", r"^(*)$", r"^1|*$", r"^1\b*$",
+           r"^1{2}*$", r"^1{2,3}{2}$", r"^1.{,3}$", r"^1.{1,}$", r"^1\.0{x$", r"^1}$", r"^1\.\d+$",
+           r"^(?:1|2)\.0$", r"^[12]\.[0-9]$", r"^1\.0+$", r"^1\.(0|5)?$", r"^(1{64}){64}$",
+           "^" + "\\*" * 60 + "t$", "^1" + "*" * 60 + "$"]
+for rx in REGEXES:
+    try:
+        compiled = re.compile(rx)
+    except re.error:
+        compiled = None
+    for ver in ("1.0", "1.5", "2.0", "11.0"):
+        rc, out, err = run_cli("spec", "contains", "--ecosystem", "conda", rx, ver)
+        if compiled is None:
+            ok = rc == 2 and out == "" and one_error_line(err, "invalid version spec", rx)
+        else:
+            ok = rc == 0 and out == "%s\t%s\n" % (ver, "true" if compiled.fullmatch(ver) else "false")
+        t.check("spec.contains.regex", ok, "%r %r -> rc=%d %r %r (re: %s)" % (
+            rx, ver, rc, out, err, "error" if compiled is None else "ok"))
+        if compiled is None:
+            break
 
 t.finish()
