@@ -136,6 +136,8 @@ int hb_channel_load(hb_channel_set *cs, hb_pool *pool, const char *channel, cons
         const repodata_options opt = {.url = NULL, .channel = label, .flags = 0};
         repodata *rd = repodata_load_subdir(paths[i].buf, &opt, err);
         if (!rd) {
+            if (err)
+                err->code = HB_EIO;   /* the channel's data, not the user's input */
             rc = -1;
             break;
         }
@@ -146,8 +148,11 @@ int hb_channel_load(hb_channel_set *cs, hb_pool *pool, const char *channel, cons
             const repodata_record *r = &rd->records[k];
             rc = hb_pool_add_record(pool, repo, &r->rec, (const char *const *)r->constrains,
                                     r->timestamp, err);
-            if (rc)
+            if (rc) {
                 hb_error_prefix(err, "%s", paths[i].buf);
+                if (err)
+                    err->code = HB_EIO;
+            }
         }
     }
     strbuf_free(&paths[0]);

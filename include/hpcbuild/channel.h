@@ -4,7 +4,8 @@
  * directory (http:// and https:// are refused with HB_EINVAL for now).
  * hb_channel_load reads <dir>/<platform>/ and <dir>/noarch/ with repodata_load_subdir
  * (one of the two may be missing; neither is an HB_EINVAL error naming both paths) and adds
- * every record to the pool with the given priority; the repodata stay in the set, which
+ * every record to the pool with the given priority (unreadable or invalid repodata: HB_EIO,
+ * naming the file); the repodata stay in the set, which
  * must outlive the pool.  Records carry the channel text as given (trailing '/' removed).
  * hb_virtuals_detect lists the virtual packages of this machine for a target subdir
  * (SPECS.md §10.3): __unix, __linux, __glibc, __osx, __win and __archspec (version 1,
