@@ -144,8 +144,17 @@ int hb_channel_load(hb_channel_set *cs, hb_pool *pool, const char *channel, cons
         keep(cs, rd);
         const char *sub = rd->subdir ? rd->subdir : subdirs[i];
         int repo = hb_pool_add_repo(pool, label, sub, priority);
+        char *subname = NULL;
         for (size_t k = 0; k < rd->count && rc == 0; k++) {
-            const repodata_record *r = &rd->records[k];
+            repodata_record *r = &rd->records[k];
+            if (!r->rec.subdir) {
+                if (!subname) {
+                    subname = hb_strdup(sub);
+                    cs->names = hb_reallocarray(cs->names, cs->nnames + 1, sizeof *cs->names);
+                    cs->names[cs->nnames++] = subname;
+                }
+                r->rec.subdir = subname;
+            }
             rc = hb_pool_add_record(pool, repo, &r->rec, (const char *const *)r->constrains,
                                     r->timestamp, err);
             if (rc) {
@@ -167,8 +176,10 @@ void hb_channel_set_free(hb_channel_set *cs)
     for (size_t i = 0; i < cs->n; i++)
         repodata_free(cs->loaded[i]);
     free(cs->loaded);
-    cs->loaded = NULL;
-    cs->n = cs->cap = 0;
+    for (size_t i = 0; i < cs->nnames; i++)
+        free(cs->names[i]);
+    free(cs->names);
+    *cs = (hb_channel_set)HB_CHANNEL_SET_INIT;
 }
 
 const char *hb_platform_native(void)

@@ -41,6 +41,9 @@ def channel_records(chan, platform):
             continue
         with open(path, encoding="utf-8") as f:
             d = json.load(f)
+        if "packages" not in d and "packages.conda" not in d:   # conda's flat index.json
+            out.update(d)
+            continue
         recs = dict(d.get("packages", {}))
         for fn, r in d.get("packages.conda", {}).items():
             recs.pop(fn[:-len(".conda")] + ".tar.bz2", None)
@@ -280,6 +283,25 @@ def main():
     rc, out, err = run_cli("solve", "-c", corrupt, *plat, "a")
     T.check("corrupt", rc == 1 and out == "" and os.path.join(corrupt, "noarch") in err
             and len(err.strip().split("\n")) == 1, "rc=%d err=%r" % (rc, err))
+
+    # conda's test snapshots, laid out as channels: conda expects numpy-1.7.1-py33_0 with
+    # python 3.3.2 for `numpy` on index.json
+    defaults_dir = testdata("repodata", "conda-tests-defaults")
+    snap = os.path.join(tmp, "snap")
+    for sub, src in (("linux-64", "index.json"), ("ct/linux-64", "repodata__conda-test_linux-64.json"),
+                     ("ct/noarch", "repodata__conda-test_noarch.json")):
+        os.makedirs(os.path.join(snap, sub))
+        os.symlink(os.path.join(defaults_dir, src), os.path.join(snap, sub, "repodata.json"))
+    got = verify("defaults", ["-c", snap] + plat, [(snap, snap)], "linux-64", ["numpy"], glibc)
+    T.check("defaults", got and got["numpy"]["build"] == "py33_0" and got["python"]["version"] == "3.3.2"
+            and got["numpy"]["subdir"] == "linux-64", "numpy: %s" % (got and got.get("numpy")))
+    for specs in (["scipy", "python=2.7"], ["pandas"], ["accelerate"]):
+        verify("defaults", ["-c", snap] + plat, [(snap, snap)], "linux-64", specs, glibc)
+    ct = os.path.join(snap, "ct")
+    got = verify("defaults", ["-c", ct, "-c", snap] + plat, [(ct, ct), (snap, snap)], "linux-64",
+                 ["uses-spiffy-test-app"], glibc)
+    expect_unsat("defaults", ["-c", ct] + plat + ["needs-spiffy-test-app"], "needs-spiffy-test-app",
+                 "requires python", "no package named python")
 
     # the real conda-forge sub-channel (small cases: fast under ASan)
     virt = {"__osx": ("13.0", "0"), "__unix": ("0", "0"), "__archspec": ("1", "aarch64")}

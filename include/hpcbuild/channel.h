@@ -6,7 +6,8 @@
  * (one of the two may be missing; neither is an HB_EINVAL error naming both paths) and adds
  * every record to the pool with the given priority (unreadable or invalid repodata: HB_EIO,
  * naming the file); the repodata stay in the set, which
- * must outlive the pool.  Records carry the channel text as given (trailing '/' removed).
+ * must outlive the pool.  Records carry the channel text as given (trailing '/' removed),
+ * and the subdir's name when neither the record nor info.subdir names one.
  * hb_virtuals_detect lists the virtual packages of this machine for a target subdir
  * (SPECS.md §10.3): __unix, __linux, __glibc, __osx, __win and __archspec (version 1,
  * build from the subdir); never __cuda.  hb_virtuals_set overrides, adds or (empty
@@ -24,9 +25,11 @@
 typedef struct hb_channel_set {
     repodata **loaded;     /* every subdir read so far */
     size_t n, cap;
+    char **names;          /* subdir names given to records that had none */
+    size_t nnames;
 } hb_channel_set;
 
-#define HB_CHANNEL_SET_INIT {NULL, 0, 0}
+#define HB_CHANNEL_SET_INIT {NULL, 0, 0, NULL, 0}
 
 /* The directory of a local channel (malloc'd), or NULL with err set. */
 char *hb_channel_local_path(const char *channel, hb_error *err);
