@@ -8,6 +8,8 @@
 #include "hpcbuild/alloc.h"
 #include "hpcbuild/channel.h"
 #include "hpcbuild/conda_version.h"
+#include "hpcbuild/fetch_cache.h"
+#include "hpcbuild/http.h"
 #include "hpcbuild/json.h"
 #include "hpcbuild/matchspec.h"
 #include "hpcbuild/pool.h"
@@ -19,7 +21,9 @@ static const char solve_help[] =
     "Solves \"install all of SPEC\" (conda MatchSpecs) over the channels given with -c, in\n"
     "priority order (the first is the highest), and prints one line per package to install:\n"
     "`name version build channel`, sorted by name.  A channel is a local directory or a\n"
-    "file:// URL holding <platform>/repodata.json and/or noarch/repodata.json (.zst preferred).\n\n"
+    "file:// or http(s):// URL holding <platform>/repodata.json and/or noarch/repodata.json\n"
+    "(.zst preferred).  Remote repodata are cached under $HPCBUILD_CACHE (default\n"
+    "~/.cache/hpcbuild) and revalidated with conditional requests.\n\n"
     "  -c, --channel CHANNEL      add a channel (repeatable; there is no default channel yet)\n"
     "  --override-channels        use only the channels given with -c\n"
     "  --platform SUBDIR          the target subdir (default: this machine's, e.g. linux-64)\n"
@@ -117,7 +121,7 @@ static int parse_args(int argc, char **argv, solve_options *o, bool *help)
             /* no configured channels yet: only -c counts either way */
         } else if (is_option(a, "-c") || is_option(a, "--channel")) {
             if (!(v = option_value(argc, argv, &i, a[1] == 'c' ? "-c" : "--channel")))
-                return cli_fail(CLI_USAGE, "%s needs a CHANNEL (a directory or file:// URL)", a);
+                return cli_fail(CLI_USAGE, "%s needs a CHANNEL (a directory or URL)", a);
             o->channels[o->nchannels++] = v;
         } else if (strncmp(a, "-c", 2) == 0 && a[1] == 'c') {
             o->channels[o->nchannels++] = a + 2;   /* -cCHANNEL */
@@ -237,11 +241,22 @@ static int run_solve(solve_options *o)
     hb_pool_set_channel_priority(pool, o->priority);
     hb_channel_set cs = HB_CHANNEL_SET_INIT;
     int status = CLI_OK;
+    hb_fetch_cache cache = {0};
+    bool remote = false, have_cache = false;
+    for (size_t i = 0; i < o->nchannels; i++)
+        remote = remote || hb_channel_is_remote(o->channels[i]);
+    if (remote) {
+        if (hb_http_global_init(&err) != 0 || hb_fetch_cache_open(&cache, NULL, &err) != 0)
+            status = cli_fail(CLI_FAILED, "%s", err.msg);
+        else
+            have_cache = true;
+    }
     for (size_t i = 0; i < virt.n && status == CLI_OK; i++)
         if (hb_pool_add_virtual(pool, virt.v[i].name, virt.v[i].version, virt.v[i].build, &err) != 0)
             status = cli_fail(CLI_USAGE, "%s", err.msg);
     for (size_t i = 0; i < o->nchannels && status == CLI_OK; i++)
-        if (hb_channel_load(&cs, pool, o->channels[i], o->platform, (int)(o->nchannels - i), &err) != 0)
+        if (hb_channel_load(&cs, pool, o->channels[i], o->platform, (int)(o->nchannels - i),
+                            have_cache ? &cache : NULL, &err) != 0)
             status = cli_fail_error(&err);
     hb_solve_result res = {0};
     if (status == CLI_OK) {
@@ -259,6 +274,10 @@ static int run_solve(solve_options *o)
     hb_pool_free(pool);
     hb_channel_set_free(&cs);
     hb_virtuals_free(&virt);
+    if (have_cache)
+        hb_fetch_cache_close(&cache);
+    if (remote)
+        hb_http_global_cleanup();
     return status;
 }
 
@@ -276,8 +295,8 @@ int cmd_solve(int argc, char **argv)
         fputs(solve_help, stderr);
         status = cli_fail(CLI_USAGE, "solve needs at least one SPEC");
     } else if (status == CLI_OK && o.nchannels == 0) {
-        status = cli_fail(CLI_USAGE, "solve needs a channel: give one with -c DIR (the default "
-                          "channel, conda-forge over HTTPS, is not supported yet)");
+        status = cli_fail(CLI_USAGE, "solve needs a channel: give one with -c DIR|URL (there is "
+                          "no default channel yet; conda-forge is -c https://conda.anaconda.org/conda-forge)");
     } else if (status == CLI_OK) {
         if (!o.platform)
             o.platform = hb_platform_native();

@@ -10,19 +10,12 @@
 #include <sys/utsname.h>
 
 #include "hpcbuild/alloc.h"
+#include "hpcbuild/http.h"
 #include "hpcbuild/strbuf.h"
 
 static bool has_prefix(const char *s, const char *p)
 {
     return strncmp(s, p, strlen(p)) == 0;
-}
-
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    c = (char)tolower((unsigned char)c);
-    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
 char *hb_channel_label(const char *channel)
@@ -33,52 +26,29 @@ char *hb_channel_label(const char *channel)
     return hb_strndup(channel, len);
 }
 
+bool hb_channel_is_remote(const char *channel)
+{
+    return has_prefix(channel, "http://") || has_prefix(channel, "https://");
+}
+
 char *hb_channel_local_path(const char *channel, hb_error *err)
 {
-    if (channel[0] == '\0') {
-        hb_error_set(err, HB_EINVAL, "invalid channel '': expected a path or a file:// URL");
+    if (hb_channel_is_remote(channel)) {
+        hb_error_set(err, HB_EINVAL, "channel '%s': an HTTP channel has no local path", channel);
         return NULL;
     }
-    if (has_prefix(channel, "http://") || has_prefix(channel, "https://")) {
-        hb_error_set(err, HB_EINVAL, "channel '%s': HTTP channels are not supported yet; "
-                     "give a local path or a file:// URL", channel);
+    char *path = NULL;
+    if (hb_fetch_classify_url(channel, &path, err) != 1) {
+        free(path);
+        hb_error_prefix(err, "invalid channel '%s'", channel);
+        if (err)
+            err->code = HB_EINVAL;
         return NULL;
     }
-    if (!has_prefix(channel, "file://")) {
-        if (strstr(channel, "://")) {
-            hb_error_set(err, HB_EINVAL, "channel '%s': unsupported URL scheme; "
-                         "expected a local path or a file:// URL", channel);
-            return NULL;
-        }
-        return hb_channel_label(channel);
-    }
-    const char *p = channel + 7;
-    if (has_prefix(p, "localhost/"))
-        p += 9;
-    if (*p != '/') {
-        hb_error_set(err, HB_EINVAL, "channel '%s': a file:// URL needs an absolute path "
-                     "(file:///dir)", channel);
-        return NULL;
-    }
-    strbuf out = STRBUF_INIT;
-    for (; *p && *p != '?' && *p != '#'; p++) {
-        int hi, lo;
-        if (*p == '%' && (hi = hex_value(p[1])) >= 0 && (lo = hex_value(p[2])) >= 0) {
-            char c = (char)(hi * 16 + lo);
-            if (c == '\0') {
-                strbuf_free(&out);
-                hb_error_set(err, HB_EINVAL, "channel '%s': %%00 in a file:// URL", channel);
-                return NULL;
-            }
-            strbuf_putc(&out, c);
-            p += 2;
-        } else {
-            strbuf_putc(&out, *p);
-        }
-    }
-    while (out.len > 1 && out.buf[out.len - 1] == '/')
-        strbuf_truncate(&out, out.len - 1);
-    return strbuf_detach(&out);
+    size_t len = strlen(path);
+    while (len > 1 && path[len - 1] == '/')
+        path[--len] = '\0';
+    return path;
 }
 
 static bool subdir_present(const char *dir)
@@ -105,9 +75,114 @@ static void keep(hb_channel_set *cs, repodata *rd)
     cs->loaded[cs->n++] = rd;
 }
 
-int hb_channel_load(hb_channel_set *cs, hb_pool *pool, const char *channel, const char *platform,
-                    int priority, hb_error *err)
+/* Adds rd's records to a new repo of the pool; rd is kept in cs.  where: the subdir's
+ * path or URL, for errors. */
+static int add_subdir(hb_channel_set *cs, hb_pool *pool, repodata *rd, const char *label,
+                      const char *subdir, int priority, const char *where, hb_error *err)
 {
+    keep(cs, rd);
+    const char *sub = rd->subdir ? rd->subdir : subdir;
+    int repo = hb_pool_add_repo(pool, label, sub, priority);
+    char *subname = NULL;
+    for (size_t k = 0; k < rd->count; k++) {
+        repodata_record *r = &rd->records[k];
+        if (!r->rec.subdir) {
+            if (!subname) {
+                subname = hb_strdup(sub);
+                cs->names = hb_reallocarray(cs->names, cs->nnames + 1, sizeof *cs->names);
+                cs->names[cs->nnames++] = subname;
+            }
+            r->rec.subdir = subname;
+        }
+        if (hb_pool_add_record(pool, repo, &r->rec, (const char *const *)r->constrains,
+                               r->timestamp, err) != 0) {
+            hb_error_prefix(err, "%s", where);
+            if (err)
+                err->code = HB_EIO;   /* the channel's data, not the user's input */
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Reads one remote subdir: 1 loaded, 0 absent (404 for both files), -1 error. */
+static int fetch_subdir(const char *base, const char *subdir, const char *label,
+                        const hb_fetch_cache *cache, repodata **out, strbuf *where, hb_error *err)
+{
+    static const char *const names[] = {"repodata.json.zst", "repodata.json"};
+    *out = NULL;
+    for (size_t i = 0; i < 2; i++) {
+        strbuf url = STRBUF_INIT;
+        strbuf_printf(&url, "%s/%s/%s", base, subdir, names[i]);
+        hb_fetch f = {0};
+        f.url = url.buf;
+        hb_fetch_options opt;
+        hb_fetch_options_init(&opt);
+        int rc = hb_fetch_one(&f, &opt, cache, err);
+        if (rc != 0 && (f.status == 404 || f.status == 403 || f.status == 410)) {
+            hb_fetch_free(&f);
+            strbuf_free(&url);
+            continue;
+        }
+        if (rc == 0) {
+            const repodata_options ropt = {.url = url.buf, .channel = label, .flags = 0};
+            *out = repodata_load_file(f.path, &ropt, err);
+            if (!*out) {
+                hb_error_prefix(err, "%s", url.buf);
+                if (err)
+                    err->code = HB_EIO;
+            }
+        } else if (err) {
+            err->code = HB_EIO;
+        }
+        strbuf_truncate(where, 0);
+        strbuf_puts(where, url.buf);
+        hb_fetch_free(&f);
+        strbuf_free(&url);
+        return *out ? 1 : -1;
+    }
+    return 0;
+}
+
+static int load_remote(hb_channel_set *cs, hb_pool *pool, const char *channel, const char *platform,
+                       int priority, const hb_fetch_cache *cache, hb_error *err)
+{
+    if (!cache)
+        return hb_error_set(err, HB_EINVAL, "channel '%s': HTTP channels need a cache", channel);
+    char *base = hb_channel_label(channel);
+    const char *subdirs[2] = {platform, "noarch"};
+    size_t nsub = strcmp(platform, "noarch") == 0 ? 1 : 2;
+    size_t found = 0;
+    int rc = 0;
+    strbuf where = STRBUF_INIT;
+    for (size_t i = 0; i < nsub && rc == 0; i++) {
+        repodata *rd = NULL;
+        int got = fetch_subdir(base, subdirs[i], base, cache, &rd, &where, err);
+        if (got < 0)
+            rc = -1;
+        else if (got > 0) {
+            found++;
+            rc = add_subdir(cs, pool, rd, base, subdirs[i], priority, where.buf, err);
+        }
+    }
+    if (rc == 0 && found == 0) {
+        if (nsub == 2)
+            rc = hb_error_set(err, HB_EINVAL, "channel '%s': no repodata.json(.zst) at %s/%s/ "
+                              "nor at %s/noarch/ (HTTP 404)", channel, base, platform, base);
+        else
+            rc = hb_error_set(err, HB_EINVAL, "channel '%s': no repodata.json(.zst) at %s/%s/ "
+                              "(HTTP 404)", channel, base, platform);
+    }
+    strbuf_free(&where);
+    free(base);
+    return rc;
+}
+
+int hb_channel_load(hb_channel_set *cs, hb_pool *pool, const char *channel, const char *platform,
+                    int priority, const hb_fetch_cache *cache, hb_error *err)
+{
+    if (hb_channel_is_remote(channel))
+        return load_remote(cs, pool, channel, platform, priority, cache, err);
     char *dir = hb_channel_local_path(channel, err);
     if (!dir)
         return -1;
@@ -141,28 +216,7 @@ int hb_channel_load(hb_channel_set *cs, hb_pool *pool, const char *channel, cons
             rc = -1;
             break;
         }
-        keep(cs, rd);
-        const char *sub = rd->subdir ? rd->subdir : subdirs[i];
-        int repo = hb_pool_add_repo(pool, label, sub, priority);
-        char *subname = NULL;
-        for (size_t k = 0; k < rd->count && rc == 0; k++) {
-            repodata_record *r = &rd->records[k];
-            if (!r->rec.subdir) {
-                if (!subname) {
-                    subname = hb_strdup(sub);
-                    cs->names = hb_reallocarray(cs->names, cs->nnames + 1, sizeof *cs->names);
-                    cs->names[cs->nnames++] = subname;
-                }
-                r->rec.subdir = subname;
-            }
-            rc = hb_pool_add_record(pool, repo, &r->rec, (const char *const *)r->constrains,
-                                    r->timestamp, err);
-            if (rc) {
-                hb_error_prefix(err, "%s", paths[i].buf);
-                if (err)
-                    err->code = HB_EIO;
-            }
-        }
+        rc = add_subdir(cs, pool, rd, label, subdirs[i], priority, paths[i].buf, err);
     }
     strbuf_free(&paths[0]);
     strbuf_free(&paths[1]);

@@ -1,9 +1,10 @@
-/* channel.h — local conda channels and the machine's virtual packages, for a solve.
+/* channel.h — conda channels and the machine's virtual packages, for a solve.
  *
- * A channel is a local path or a file:// URL; hb_channel_local_path turns it into a
- * directory (http:// and https:// are refused with HB_EINVAL for now).
- * hb_channel_load reads <dir>/<platform>/ and <dir>/noarch/ with repodata_load_subdir
- * (one of the two may be missing; neither is an HB_EINVAL error naming both paths) and adds
+ * A channel is a local path, a file:// URL or an http(s):// URL.  hb_channel_load reads
+ * <channel>/<platform>/ and <channel>/noarch/: local ones with repodata_load_subdir, remote
+ * ones through hb_fetch_one into the cache (repodata.json.zst first, repodata.json when
+ * the .zst is 404; conditional requests reuse the cached body).  One of the two subdirs may
+ * be missing; neither is an HB_EINVAL error naming both paths or URLs.  The loader adds
  * every record to the pool with the given priority (unreadable or invalid repodata: HB_EIO,
  * naming the file); the repodata stay in the set, which
  * must outlive the pool.  Records carry the channel text as given (trailing '/' removed),
@@ -16,9 +17,11 @@
 #ifndef HPCBUILD_CHANNEL_H
 #define HPCBUILD_CHANNEL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "hpcbuild/error.h"
+#include "hpcbuild/fetch_cache.h"
 #include "hpcbuild/pool.h"
 #include "hpcbuild/repodata.h"
 
@@ -31,12 +34,16 @@ typedef struct hb_channel_set {
 
 #define HB_CHANNEL_SET_INIT {NULL, 0, 0, NULL, 0}
 
-/* The directory of a local channel (malloc'd), or NULL with err set. */
+/* The directory of a local channel (malloc'd), or NULL with err set (also for http(s)). */
 char *hb_channel_local_path(const char *channel, hb_error *err);
+/* True for http:// and https:// channels. */
+bool hb_channel_is_remote(const char *channel);
 /* The channel's label: the text given without trailing '/' (malloc'd). */
 char *hb_channel_label(const char *channel);
+/* cache: where remote repodata go (NULL: remote channels are an error); the caller has
+ * called hb_http_global_init. */
 int hb_channel_load(hb_channel_set *cs, hb_pool *pool, const char *channel, const char *platform,
-                    int priority, hb_error *err);
+                    int priority, const hb_fetch_cache *cache, hb_error *err);
 void hb_channel_set_free(hb_channel_set *cs);
 
 /* The subdir of this machine, or NULL when unknown. */
