@@ -8,8 +8,11 @@ virtual package, and every `constrains` holds.
 """
 import json
 import os
+import shutil
+import subprocess
 import sys
 import tempfile
+import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 from hbtest import Tally, drive, json_line, run_cli, testdata  # noqa: E402
@@ -82,7 +85,7 @@ def verify(group, args, channels, platform, specs, virtuals=None):
         if not r or any(r.get(k) != p[k] for k in ("name", "version", "build", "depends")):
             problems.append("%s is not an input record of %s" % (p["fn"], p["channel"]))
             continue
-        if not p["url"] or not p["url"].startswith("file://") or not p["url"].endswith("/" + p["fn"]):
+        if not p["url"] or not p["url"].startswith(("file://", "http://")) or not p["url"].endswith("/" + p["fn"]):
             problems.append("%s: url %r" % (p["fn"], p["url"]))
         installed[p["name"]] = dict(r, channel=p["channel"], fn=p["fn"])
     for name, v in (virtuals or {}).items():
@@ -277,7 +280,7 @@ def main():
     expect_usage("invalid option", ["-c", hi, "--virtual", "__glibc=2..x", "app"], "__glibc=2..x")
     expect_usage("invalid option", ["-c", hi, "--platform"], "--platform")
     expect_usage("invalid option", ["-c"], "-c")
-    expect_usage("http channel", ["-c", "https://conda.anaconda.org/conda-forge", "app"], "https://")
+    expect_usage("invalid channel", ["-c", "ftp://example.org/ch", "app"], "ftp://example.org/ch")
 
     # corrupt repodata: exit 1 naming the file
     rc, out, err = run_cli("solve", "-c", corrupt, *plat, "a")
@@ -315,7 +318,67 @@ def main():
     got = verify("conda-forge", ["-c", CF, "--platform", "linux-64", "--virtual", "__glibc=2.5"],
                  [(CF, CF)], "linux-64", ["libcxx"], {"__glibc": ("2.5", "0")})
     T.check("conda-forge", got and got["libcxx"]["version"] == "16.0.6", "libcxx with glibc 2.5")
+    http_channels(tmp, hi)
     T.finish()
+
+
+def http_channels(tmp, hi):
+    """A loopback server (tests/lib/testserver.py) serves the channel: noarch as
+    repodata.json.zst (tried first), linux-64 as repodata.json only (the .zst is a 404).
+    The second solve sends conditional requests and uses the cache."""
+    root = os.path.join(tmp, "www")
+    shutil.copytree(hi, os.path.join(root, "hi"))
+    os.makedirs(os.path.join(root, "bad", "noarch"))
+    with open(os.path.join(root, "bad", "noarch", "repodata.json"), "w") as f:
+        f.write('{"packages": {"a-1-0.tar.bz2": [')
+    noarch = os.path.join(root, "hi", "noarch", "repodata.json")
+    subprocess.run(["zstd", "-q", "--rm", noarch, "-o", noarch + ".zst"], check=True)
+    env = dict(os.environ, HPCBUILD_CACHE=os.path.join(tmp, "cache"))
+    os.environ["HPCBUILD_CACHE"] = env["HPCBUILD_CACHE"]
+    server = os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib", "testserver.py")
+    proc = subprocess.Popen([sys.executable, server, root], stdout=subprocess.PIPE)
+    try:
+        base = "http://127.0.0.1:%d" % int(proc.stdout.readline().split()[1])
+
+        def log(reset=True):
+            with urllib.request.urlopen(base + "/__log", timeout=10) as r:
+                entries = json.load(r)
+            if reset:
+                urllib.request.urlopen(base + "/__reset", timeout=10).read()
+            return [(e["path"], e["status"], bool(e["if_none_match"])) for e in entries
+                    if not e["path"].startswith("/__")]
+
+        chan = base + "/hi"
+        got = verify("http", ["-c", chan] + ["--platform", "linux-64", "--virtual", "__glibc=2.28"],
+                     [(chan, hi)], "linux-64", ["app", "native"], {"__glibc": ("2.28", "0")})
+        T.check("http", got and got["app"]["url"] == chan + "/noarch/" + got["app"]["fn"]
+                and got["native"]["url"] == chan + "/linux-64/" + got["native"]["fn"],
+                "urls: %s" % got)
+        first = log()
+        T.check("http", first == [("/hi/linux-64/repodata.json.zst", 404, False),
+                                  ("/hi/linux-64/repodata.json", 200, False),
+                                  ("/hi/noarch/repodata.json.zst", 200, False)], "first: %s" % first)
+        rc, out, err = run_cli("solve", "-c", chan, "--platform", "linux-64", "--virtual",
+                               "__glibc=2.28", "app")
+        second = log()
+        T.check("http", rc == 0 and out.startswith("app 1.0 0 %s\n" % chan) and second ==
+                [("/hi/linux-64/repodata.json.zst", 404, False),
+                 ("/hi/linux-64/repodata.json", 304, True),
+                 ("/hi/noarch/repodata.json.zst", 304, True)], "second: %s %r" % (second, err))
+        T.check("http", os.path.isdir(os.path.join(env["HPCBUILD_CACHE"], "http")), "cache dir")
+        expect_usage("http", ["-c", base + "/absent", "app"], base + "/absent/linux-64/",
+                     base + "/absent/noarch/", "404")
+        rc, out, err = run_cli("solve", "-c", base + "/bad", "app")
+        T.check("http", rc == 1 and out == "" and base + "/bad/noarch/repodata.json" in err
+                and len(err.strip().split("\n")) == 1, "corrupt remote: rc=%d %r" % (rc, err))
+        rc, out, err = run_cli("solve", "-c", base + "/hi", "--platform", "osx-64", "app")
+        T.check("http", rc == 0 and out.startswith("app "), "noarch only: %r" % err)
+        expect_unsat("http", ["-c", chan, "--platform", "linux-64", "--virtual", "__glibc=2.5",
+                              "native"], "native", "__glibc 2.5")
+    finally:
+        proc.kill()
+        proc.wait()
+        proc.stdout.close()
 
 
 main()
