@@ -197,13 +197,18 @@ int hb_channel_load(hb_channel_set *cs, hb_pool *pool, const char *channel, cons
     }
     int rc = 0;
     if (!present[0] && !present[1]) {
+        struct stat st;
+        /* "-c conda-forge" names a channel, not a directory: say how to reach it. */
+        const char *hint = stat(dir, &st) != 0 && !strchr(channel, '/')
+                               ? " (a channel name is not resolved yet: give its URL, e.g. "
+                                 "https://conda.anaconda.org/conda-forge)"
+                               : "";
         if (nsub == 2)
-            rc = hb_error_set(err, HB_EINVAL,
-                              "channel '%s': no repodata.json in %s nor in %s", channel,
-                              paths[0].buf, paths[1].buf);
+            rc = hb_error_set(err, HB_EINVAL, "channel '%s': no repodata.json in %s nor in %s%s",
+                              channel, paths[0].buf, paths[1].buf, hint);
         else
-            rc = hb_error_set(err, HB_EINVAL, "channel '%s': no repodata.json in %s", channel,
-                              paths[0].buf);
+            rc = hb_error_set(err, HB_EINVAL, "channel '%s': no repodata.json in %s%s", channel,
+                              paths[0].buf, hint);
     }
     for (size_t i = 0; i < nsub && rc == 0; i++) {
         if (!present[i])

@@ -272,6 +272,9 @@ def main():
     missing = os.path.join(tmp, "missing")
     expect_usage("missing channel", ["-c", missing, "app"], missing + "/linux-64" if
                  sys.platform.startswith("linux") else missing, missing + "/noarch")
+    rc, out, err = run_cli("solve", "-c", "no-such-channel-name", "app")
+    T.check("missing channel", rc == 2 and "no-such-channel-name/noarch" in err
+            and "https://conda.anaconda.org/conda-forge" in err, "name hint: %r" % err)
     expect_usage("invalid spec", ["-c", hi, "python>=>3"], "python>=>3")
     expect_usage("invalid spec", ["-c", hi, "app", "numpy[version='1"], "numpy[version='1")
     expect_usage("invalid option", ["-c", hi, "--frobnicate", "app"], "--frobnicate")
