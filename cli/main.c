@@ -14,6 +14,7 @@ static const cli_command commands[] = {
     {"requirement", "parse a PEP 508 requirement into its normalized form", cmd_requirement},
     {"marker", "evaluate a PEP 508 environment marker", cmd_marker},
     {"depurl", "parse a PEP 725 DepURL into its normalized dep: form", cmd_depurl},
+    {"solve", "solve conda specs over local channels: what would be installed", cmd_solve},
 };
 
 int cli_fail(int status, const char *fmt, ...)

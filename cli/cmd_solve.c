@@ -1,0 +1,317 @@
+/* hpcbuild solve: one libsolv solve over local conda channels and this machine's virtual
+ * packages; prints what would be installed, or why nothing can be. */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "hpcbuild/alloc.h"
+#include "hpcbuild/channel.h"
+#include "hpcbuild/conda_version.h"
+#include "hpcbuild/fetch_cache.h"
+#include "hpcbuild/http.h"
+#include "hpcbuild/json.h"
+#include "hpcbuild/matchspec.h"
+#include "hpcbuild/pool.h"
+
+static const char solve_help[] =
+    "usage: hpcbuild solve [-c CHANNEL]... [--override-channels] [--platform SUBDIR]\n"
+    "                      [--virtual NAME=VERSION[=BUILD]]... [--channel-priority MODE]\n"
+    "                      [--json] SPEC...\n\n"
+    "Solves \"install all of SPEC\" (conda MatchSpecs) over the channels given with -c, in\n"
+    "priority order (the first is the highest), and prints one line per package to install:\n"
+    "`name version build channel`, sorted by name.  A channel is a local directory or a\n"
+    "file:// or http(s):// URL holding <platform>/repodata.json and/or noarch/repodata.json\n"
+    "(.zst preferred).  Remote repodata are cached under $HPCBUILD_CACHE (default\n"
+    "~/.cache/hpcbuild) and revalidated with conditional requests.\n\n"
+    "  -c, --channel CHANNEL      add a channel (repeatable; there is no default channel yet)\n"
+    "  --override-channels        use only the channels given with -c\n"
+    "  --platform SUBDIR          the target subdir (default: this machine's, e.g. linux-64)\n"
+    "  --virtual NAME=VERSION     set a virtual package (e.g. __cuda=12.4, __glibc=2.17,\n"
+    "                             __archspec=1=zen3); NAME= removes it.  Detected: __unix,\n"
+    "                             __linux, __glibc, __archspec (never __cuda)\n"
+    "  --channel-priority MODE    strict (default), flexible or disabled\n"
+    "  --json                     {\"success\":true,\"packages\":[...]} or\n"
+    "                             {\"success\":false,\"problems\":[...]} on one line\n\n"
+    "Exit status: 0 solved, 1 unsatisfiable (the explanation names the packages and\n"
+    "constraints) or unreadable repodata, 2 invalid spec, option or channel.\n"
+    "Example: hpcbuild solve -c ./my-channel --virtual __glibc=2.17 'python=3.9' pip\n";
+
+typedef struct solve_options {
+    const char **channels;
+    size_t nchannels;
+    const char **specs;
+    size_t nspecs;
+    const char *platform;
+    enum hb_channel_priority priority;
+    bool json;
+    hb_virtuals overrides;   /* in order; an empty version removes */
+} solve_options;
+
+/* The value of option argv[*i] (`--opt VALUE` or `--opt=VALUE`); NULL when missing. */
+static const char *option_value(int argc, char **argv, int *i, const char *name)
+{
+    const char *a = argv[*i];
+    size_t n = strlen(name);
+    if (strncmp(a, name, n) == 0 && a[n] == '=')
+        return a + n + 1;
+    if (*i + 1 < argc)
+        return argv[++*i];
+    return NULL;
+}
+
+static bool is_option(const char *a, const char *name)
+{
+    size_t n = strlen(name);
+    return strncmp(a, name, n) == 0 && (a[n] == '\0' || (a[n] == '=' && name[1] == '-'));
+}
+
+static int parse_virtual(solve_options *o, const char *arg)
+{
+    const char *eq = strchr(arg, '=');
+    if (!eq || eq == arg)
+        return cli_fail(CLI_USAGE, "invalid --virtual '%s': expected NAME=VERSION (NAME= removes it)",
+                        arg);
+    char *name = hb_strndup(arg, (size_t)(eq - arg));
+    const char *rest = eq + 1;
+    const char *eq2 = strchr(rest, '=');
+    char *version = eq2 ? hb_strndup(rest, (size_t)(eq2 - rest)) : hb_strdup(rest);
+    const char *build = eq2 ? eq2 + 1 : NULL;
+    int status = CLI_OK;
+    if (strchr(name, ' ') || (build && (!*version || strchr(build, '='))))
+        status = cli_fail(CLI_USAGE, "invalid --virtual '%s': expected NAME=VERSION[=BUILD]", arg);
+    else if (*version) {
+        hb_error err;
+        conda_version v;
+        if (conda_version_parse(&v, version, strlen(version), &err) != 0)
+            status = cli_fail(CLI_USAGE, "invalid --virtual '%s': %s", arg, err.msg);
+        else
+            conda_version_free(&v);
+    }
+    if (status == CLI_OK) {
+        /* Kept in order, including removals: applied after detection. */
+        if (o->overrides.n == o->overrides.cap) {
+            o->overrides.cap = o->overrides.cap ? 2 * o->overrides.cap : 8;
+            o->overrides.v = hb_reallocarray(o->overrides.v, o->overrides.cap, sizeof *o->overrides.v);
+        }
+        o->overrides.v[o->overrides.n++] =
+            (hb_virtual){hb_strdup(name), hb_strdup(version), build ? hb_strdup(build) : NULL};
+    }
+    free(name);
+    free(version);
+    return status;
+}
+
+static int parse_args(int argc, char **argv, solve_options *o, bool *help)
+{
+    bool only_pos = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        const char *v;
+        if (only_pos || a[0] != '-' || a[1] == '\0') {
+            o->specs[o->nspecs++] = a;
+        } else if (strcmp(a, "--") == 0) {
+            only_pos = true;
+        } else if (cli_is_help(a)) {
+            *help = true;
+            return CLI_OK;
+        } else if (strcmp(a, "--json") == 0) {
+            o->json = true;
+        } else if (strcmp(a, "--override-channels") == 0) {
+            /* no configured channels yet: only -c counts either way */
+        } else if (is_option(a, "-c") || is_option(a, "--channel")) {
+            if (!(v = option_value(argc, argv, &i, a[1] == 'c' ? "-c" : "--channel")))
+                return cli_fail(CLI_USAGE, "%s needs a CHANNEL (a directory or URL)", a);
+            o->channels[o->nchannels++] = v;
+        } else if (strncmp(a, "-c", 2) == 0 && a[1] == 'c') {
+            o->channels[o->nchannels++] = a + 2;   /* -cCHANNEL */
+        } else if (is_option(a, "--platform")) {
+            if (!(v = option_value(argc, argv, &i, "--platform")) || !*v)
+                return cli_fail(CLI_USAGE, "--platform needs a SUBDIR such as linux-64");
+            if (strchr(v, '/') || strcmp(v, ".") == 0 || strcmp(v, "..") == 0)
+                return cli_fail(CLI_USAGE, "invalid --platform '%s': expected a subdir such as linux-64", v);
+            o->platform = v;
+        } else if (is_option(a, "--virtual")) {
+            if (!(v = option_value(argc, argv, &i, "--virtual")))
+                return cli_fail(CLI_USAGE, "--virtual needs NAME=VERSION");
+            int rc = parse_virtual(o, v);
+            if (rc)
+                return rc;
+        } else if (is_option(a, "--channel-priority")) {
+            hb_error err;
+            if (!(v = option_value(argc, argv, &i, "--channel-priority")))
+                return cli_fail(CLI_USAGE, "--channel-priority needs strict, flexible or disabled");
+            if (hb_channel_priority_parse(v, &o->priority, &err) != 0)
+                return cli_fail(CLI_USAGE, "%s", err.msg);
+        } else {
+            return cli_fail(CLI_USAGE, "unknown option '%s' (see hpcbuild solve --help)", a);
+        }
+    }
+    return CLI_OK;
+}
+
+static void put_list(hb_json_writer *w, const char *key, char **l)
+{
+    hb_json_key(w, key);
+    hb_json_begin_array(w);
+    for (char **p = l; p && *p; p++)
+        hb_json_string(w, *p);
+    hb_json_end_array(w);
+}
+
+static void put_field(hb_json_writer *w, const char *key, const char *value)
+{
+    hb_json_key(w, key);
+    hb_json_string_or_null(w, value);
+}
+
+static void print_json(const hb_solve_result *res)
+{
+    strbuf out = STRBUF_INIT;
+    hb_json_writer w;
+    hb_json_writer_init(&w, &out, 0);
+    hb_json_begin_object(&w);
+    hb_json_key(&w, "success");
+    hb_json_bool(&w, res->ok);
+    if (res->ok) {
+        hb_json_key(&w, "packages");
+        hb_json_begin_array(&w);
+        for (size_t i = 0; i < res->npicks; i++) {
+            const conda_record *r = res->picks[i].rec;
+            hb_json_begin_object(&w);
+            put_field(&w, "name", r->name);
+            put_field(&w, "version", r->version);
+            put_field(&w, "build", r->build ? r->build : "");
+            hb_json_key(&w, "build_number");
+            hb_json_int64(&w, r->build_number);
+            put_field(&w, "channel", r->channel);
+            put_field(&w, "subdir", r->subdir);
+            put_field(&w, "fn", r->fn);
+            put_field(&w, "url", r->url);
+            put_field(&w, "sha256", r->sha256);
+            put_field(&w, "md5", r->md5);
+            put_list(&w, "depends", r->depends);
+            put_field(&w, "origin", res->picks[i].site ? "site" : "conda");
+            hb_json_end_object(&w);
+        }
+        hb_json_end_array(&w);
+    } else {
+        hb_json_key(&w, "problems");
+        hb_json_begin_array(&w);
+        for (size_t i = 0; i < res->nproblems; i++)
+            hb_json_string(&w, res->problems[i]);
+        hb_json_end_array(&w);
+    }
+    hb_json_end_object(&w);
+    puts(strbuf_str(&out));
+    strbuf_free(&out);
+}
+
+static void print_text(const hb_solve_result *res)
+{
+    if (res->ok) {
+        for (size_t i = 0; i < res->npicks; i++) {
+            const conda_record *r = res->picks[i].rec;
+            if (!res->picks[i].site)
+                printf("%s %s %s %s\n", r->name, r->version, r->build ? r->build : "",
+                       r->channel ? r->channel : "");
+        }
+        return;
+    }
+    fprintf(stderr, "hpcbuild: the request cannot be satisfied:\n");
+    for (size_t i = 0; i < res->nproblems; i++)
+        fprintf(stderr, "  %s\n", res->problems[i]);
+}
+
+static int run_solve(solve_options *o)
+{
+    hb_error err;
+    for (size_t i = 0; i < o->nspecs; i++) {
+        matchspec *ms = matchspec_parse(o->specs[i], strlen(o->specs[i]), &err);
+        if (!ms)
+            return cli_fail(CLI_USAGE, "%s", err.msg);
+        matchspec_free(ms);
+    }
+    hb_virtuals virt = HB_VIRTUALS_INIT;
+    hb_virtuals_detect(&virt, o->platform);
+    for (size_t i = 0; i < o->overrides.n; i++)
+        hb_virtuals_set(&virt, o->overrides.v[i].name, o->overrides.v[i].version,
+                        o->overrides.v[i].build);
+    hb_pool *pool = hb_pool_new();
+    hb_pool_set_channel_priority(pool, o->priority);
+    hb_channel_set cs = HB_CHANNEL_SET_INIT;
+    int status = CLI_OK;
+    hb_fetch_cache cache = {0};
+    bool remote = false, have_cache = false;
+    for (size_t i = 0; i < o->nchannels; i++)
+        remote = remote || hb_channel_is_remote(o->channels[i]);
+    if (remote) {
+        if (hb_http_global_init(&err) != 0 || hb_fetch_cache_open(&cache, NULL, &err) != 0)
+            status = cli_fail(CLI_FAILED, "%s", err.msg);
+        else
+            have_cache = true;
+    }
+    for (size_t i = 0; i < virt.n && status == CLI_OK; i++)
+        if (hb_pool_add_virtual(pool, virt.v[i].name, virt.v[i].version, virt.v[i].build, &err) != 0)
+            status = cli_fail(CLI_USAGE, "%s", err.msg);
+    for (size_t i = 0; i < o->nchannels && status == CLI_OK; i++)
+        if (hb_channel_load(&cs, pool, o->channels[i], o->platform, (int)(o->nchannels - i),
+                            have_cache ? &cache : NULL, &err) != 0)
+            status = cli_fail_error(&err);
+    hb_solve_result res = {0};
+    if (status == CLI_OK) {
+        if (hb_pool_solve(pool, o->specs, o->nspecs, &res, &err) != 0) {
+            status = cli_fail(CLI_USAGE, "%s", err.msg);
+        } else {
+            if (o->json)
+                print_json(&res);
+            else
+                print_text(&res);
+            status = res.ok ? CLI_OK : CLI_FAILED;
+        }
+    }
+    hb_solve_result_free(&res);
+    hb_pool_free(pool);
+    hb_channel_set_free(&cs);
+    hb_virtuals_free(&virt);
+    if (have_cache)
+        hb_fetch_cache_close(&cache);
+    if (remote)
+        hb_http_global_cleanup();
+    return status;
+}
+
+int cmd_solve(int argc, char **argv)
+{
+    solve_options o = {0};
+    o.channels = hb_calloc((size_t)argc + 1, sizeof *o.channels);
+    o.specs = hb_calloc((size_t)argc + 1, sizeof *o.specs);
+    o.priority = HB_CHANNEL_PRIORITY_STRICT;
+    bool help = false;
+    int status = parse_args(argc, argv, &o, &help);
+    if (status == CLI_OK && help) {
+        fputs(solve_help, stdout);
+    } else if (status == CLI_OK && o.nspecs == 0) {
+        fputs(solve_help, stderr);
+        status = cli_fail(CLI_USAGE, "solve needs at least one SPEC");
+    } else if (status == CLI_OK && o.nchannels == 0) {
+        status = cli_fail(CLI_USAGE, "solve needs a channel: give one with -c DIR|URL (there is "
+                          "no default channel yet; conda-forge is -c https://conda.anaconda.org/conda-forge)");
+    } else if (status == CLI_OK) {
+        if (!o.platform)
+            o.platform = hb_platform_native();
+        if (!o.platform)
+            status = cli_fail(CLI_USAGE, "cannot tell this machine's platform: give --platform SUBDIR");
+        else
+            status = run_solve(&o);
+    }
+    for (size_t i = 0; i < o.overrides.n; i++) {
+        free(o.overrides.v[i].name);
+        free(o.overrides.v[i].version);
+        free(o.overrides.v[i].build);
+    }
+    free(o.overrides.v);
+    free(o.channels);
+    free(o.specs);
+    return status;
+}

@@ -1,0 +1,4 @@
+# solve area: `hpcbuild solve` over local channels (cli/cmd_solve.c, solver/channel.c).
+# solve_cli.py builds small channels in a temporary directory, checks every answer
+# independently through the test driver's MatchSpec matcher, and covers the errors.
+hb_python_test(solve.cli solve_cli.py)
