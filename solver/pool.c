@@ -45,9 +45,12 @@ static Id ns_callback(Pool *pool, void *data, Id name, Id evr)
     queue_init(&out);
     if (e->any_name) {
         for (Id s = 2; s < pool->nsolvables; s++)
-            if (pool->solvables[s].repo && (size_t)s < p->nrecs && p->recs[s])
+            if (pool->solvables[s].repo && (size_t)s < p->nrecs && p->recs[s]) {
+                hb_pool_rank_name(p, pool->solvables[s].name);
                 queue_push(&cand, s);
+            }
     } else {
+        hb_pool_rank_name(p, e->name);
         Id c, cp;
         FOR_PROVIDES(c, cp, e->name)
             if (pool->solvables[c].name == e->name && (size_t)c < p->nrecs && p->recs[c])
@@ -123,6 +126,8 @@ void hb_pool_free(hb_pool *p)
     free(p->repos);
     free(p->recs);
     free(p->timestamps);
+    free(p->ranked);
+    free(p->rank_eager);
     pool_free(p->pool);
     free(p);
 }
@@ -286,6 +291,10 @@ static int add_solvable(hb_pool *p, Repo *repo, const conda_record *rec, const c
     s->provides = repo_addid_dep(repo, s->provides, s->name, 0);
     for (const char *const *pr = provides; pr && *pr; pr++)
         s->provides = repo_addid_dep(repo, s->provides, pool_str2id(pool, *pr, 1), 0);
+    if (provides && *provides) {
+        p->rank_eager = hb_reallocarray(p->rank_eager, p->nrank_eager + 1, sizeof *p->rank_eager);
+        p->rank_eager[p->nrank_eager++] = s->name;
+    }
     for (int i = 0; i < req.count; i++)
         s->requires = repo_addid_dep(repo, s->requires, req.elements[i], 0);
     for (int i = 0; i < con.count; i++)
@@ -391,24 +400,41 @@ static int count_track_features(char **tf)
     return n;
 }
 
-static void assign_ranks(hb_pool *p)
+/* Ranks the records of one name (their evr), the first time a solve reaches the name:
+ * a conda-forge-sized pool holds hundreds of thousands of records and a solve reaches a
+ * few thousand.  Ranks are per name, so the rank strings are few. */
+void hb_pool_rank_name(hb_pool *p, Id name)
 {
     Pool *pool = p->pool;
-    size_t n = 0;
-    rank_item *items = hb_calloc((size_t)pool->nsolvables + 1, sizeof *items);
-    for (Id s = 2; s < pool->nsolvables; s++) {
-        if (!pool->solvables[s].repo || (size_t)s >= p->nrecs || !p->recs[s])
+    if ((size_t)name < p->ranked_cap && p->ranked[name])
+        return;
+    if ((size_t)name >= p->ranked_cap) {
+        size_t cap = p->ranked_cap ? p->ranked_cap : 1024;
+        while (cap <= (size_t)name)
+            cap *= 2;
+        p->ranked = hb_realloc(p->ranked, cap);
+        memset(p->ranked + p->ranked_cap, 0, cap - p->ranked_cap);
+        p->ranked_cap = cap;
+    }
+    p->ranked[name] = 1;
+    size_t n = 0, cap = 16;
+    rank_item *items = hb_malloc(cap * sizeof *items);
+    Id c, cp;
+    FOR_PROVIDES(c, cp, name) {
+        if (pool->solvables[c].name != name || (size_t)c >= p->nrecs || !p->recs[c])
             continue;
-        const conda_record *rec = p->recs[s];
+        if (n == cap)
+            items = hb_reallocarray(items, cap *= 2, sizeof *items);
+        const conda_record *rec = p->recs[c];
         rank_item *it = &items[n++];
-        it->s = s;
-        it->name = pool->solvables[s].name;
+        it->s = c;
+        it->name = name;
         it->ntrack = count_track_features(rec->track_features);
         it->valid = conda_version_parse(&it->v, rec->version, strlen(rec->version), NULL) == 0;
         it->build_valid = rec->build && *rec->build &&
                           conda_version_parse(&it->build, rec->build, strlen(rec->build), NULL) == 0;
         it->build_number = rec->build_number;
-        it->timestamp = p->timestamps[s];
+        it->timestamp = p->timestamps[c];
     }
     qsort(items, n, sizeof *items, rank_cmp);
     char buf[32];
@@ -428,8 +454,13 @@ void hb_pool_prepare(hb_pool *p)
     for (size_t i = 0; i < p->nrepos; i++)
         p->repos[i].repo->priority = p->mode == HB_CHANNEL_PRIORITY_DISABLED ? 0 : p->repos[i].priority;
     if (p->dirty) {
-        assign_ranks(p);
         pool_createwhatprovides(p->pool);   /* also forgets every cached namespace answer */
+        if (p->ranked_cap)
+            memset(p->ranked, 0, p->ranked_cap);   /* new records: every name is ranked again */
+        /* Capabilities (dep:..., site externals) are found without the namespace
+         * callback, so the names that provide them are ranked now. */
+        for (size_t i = 0; i < p->nrank_eager; i++)
+            hb_pool_rank_name(p, p->rank_eager[i]);
         p->dirty = false;
     } else if (p->prepared_mode != p->mode) {
         pool_flush_namespaceproviders(p->pool, 0, 0);   /* strict filtering changed */

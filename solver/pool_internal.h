@@ -51,11 +51,17 @@ struct hb_pool {
     size_t nowned;
     enum hb_channel_priority mode, prepared_mode;
     bool dirty;                  /* records added since the last pool_createwhatprovides */
+    unsigned char *ranked;       /* by name id: the name's records have their rank (evr) */
+    size_t ranked_cap;
+    Id *rank_eager;              /* names ranked at every prepare (they provide capabilities) */
+    size_t nrank_eager;
 };
 
 Id hb_pool_dep_for_spec(hb_pool *p, const char *text, enum pool_dep_kind kind, hb_error *err);
 const pool_ns_entry *hb_pool_ns_entry(const hb_pool *p, Id dep);
 void hb_pool_prepare(hb_pool *p);
+/* Gives the records of name their rank (evr) unless done since the last prepare. */
+void hb_pool_rank_name(hb_pool *p, Id name);
 /* specdep: the requested spec's dependency id at each install job's index. */
 void hb_pool_explain(hb_pool *p, Solver *solv, const Queue *specdep, hb_solve_result *res);
 
