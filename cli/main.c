@@ -1,6 +1,7 @@
 /* hpcbuild — entry point: dispatches to the command handlers in cli/. */
 #include "cli.h"
 
+#include <malloc.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +73,9 @@ static void usage(FILE *out)
 
 int main(int argc, char **argv)
 {
+    /* Big arrays (libsolv's solvables and id arrays, repodata) grow by realloc; above
+     * 1 MiB they are mmap'd, so growing them remaps pages instead of copying them. */
+    mallopt(M_MMAP_THRESHOLD, 1 << 20);
     if (argc < 2) {
         usage(stderr);
         return CLI_USAGE;

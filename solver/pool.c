@@ -39,7 +39,10 @@ static Id ns_callback(Pool *pool, void *data, Id name, Id evr)
     hb_pool *p = data;
     if (evr <= 0 || (size_t)evr >= p->ns_index_cap || !p->ns_index[evr])
         return 0;
-    const pool_ns_entry *e = &p->ns[p->ns_index[evr] - 1];
+    pool_ns_entry *e = &p->ns[p->ns_index[evr] - 1];
+    const matchspec *ms = hb_pool_ns_spec(p, e);
+    if (!ms)
+        return 0;   /* an invalid MatchSpec in a record: nothing provides it */
     Queue cand, out;
     queue_init(&cand);
     queue_init(&out);
@@ -80,7 +83,7 @@ static Id ns_callback(Pool *pool, void *data, Id name, Id evr)
                 continue;
         }
         bool m = false;
-        if (matchspec_match(e->ms, p->recs[s], &m, NULL) != 0)
+        if (matchspec_match(ms, p->recs[s], &m, NULL) != 0)
             m = false;   /* a record whose version is invalid matches no version spec */
         if (m != e->complement)
             queue_push(&out, s);
@@ -157,8 +160,73 @@ static bool is_capability(const char *s)
     return strncmp(s, "dep:", 4) == 0 || strncmp(s, "pkg:", 4) == 0 || strncmp(s, "virtual:", 8) == 0;
 }
 
-/* The dependency id for a MatchSpec string (see enum pool_dep_kind). */
-Id hb_pool_dep_for_spec(hb_pool *p, const char *text, enum pool_dep_kind kind, hb_error *err)
+/* The package name of a MatchSpec in its plain forms (`name`, `name 1.2.*`, `name >=1,<2`,
+ * `name=1.2=h0`): a lowercase conda name followed by the end, a space or an operator.
+ * Other forms (channels, brackets, globs, file names) need the full parse. */
+static bool spec_plain_name(const char *text, size_t len, size_t *namelen)
+{
+    size_t i = 0;
+    while (i < len && ((text[i] >= 'a' && text[i] <= 'z') || (text[i] >= '0' && text[i] <= '9') ||
+                       text[i] == '-' || text[i] == '_' || text[i] == '.'))
+        i++;
+    if (i == 0 || (i < len && !strchr(" =<>!~", text[i])))
+        return false;
+    static const char *const files[] = {".tar.bz2", ".conda"};
+    for (size_t k = 0; k < 2; k++) {
+        size_t n = strlen(files[k]);
+        if (len >= n && memcmp(text + len - n, files[k], n) == 0)
+            return false;
+    }
+    *namelen = i;
+    return true;
+}
+
+static pool_ns_entry *ns_entry_add(hb_pool *p, Id kid, const char *text, size_t len,
+                                   enum pool_dep_kind kind)
+{
+    if ((size_t)kid >= p->ns_index_cap) {
+        size_t cap = p->ns_index_cap ? p->ns_index_cap : 1024;
+        while (cap <= (size_t)kid)
+            cap *= 2;
+        p->ns_index = hb_reallocarray(p->ns_index, cap, sizeof *p->ns_index);
+        memset(p->ns_index + p->ns_index_cap, 0, (cap - p->ns_index_cap) * sizeof *p->ns_index);
+        p->ns_index_cap = cap;
+    }
+    if (p->nns == p->ns_cap) {
+        p->ns_cap = p->ns_cap ? 2 * p->ns_cap : 256;
+        p->ns = hb_reallocarray(p->ns, p->ns_cap, sizeof *p->ns);
+    }
+    pool_ns_entry *e = &p->ns[p->nns];
+    memset(e, 0, sizeof *e);
+    e->text = hb_strndup(text, len);
+    e->complement = kind != POOL_DEP_REQUIRES;
+    e->aid = kind == POOL_DEP_EXCLUDES;
+    p->ns_index[kid] = ++p->nns;
+    return e;
+}
+
+static void ns_entry_set_spec(hb_pool *p, pool_ns_entry *e, matchspec *ms)
+{
+    e->ms = ms;
+    const char *n = matchspec_name(ms);
+    e->any_name = strcmp(n, "*") == 0;
+    e->name = pool_str2id(p->pool, n, 1);
+}
+
+const matchspec *hb_pool_ns_spec(hb_pool *p, pool_ns_entry *e)
+{
+    if (!e->ms && !e->invalid) {
+        e->ms = matchspec_parse(e->text, strlen(e->text), NULL);
+        e->invalid = e->ms == NULL;
+    }
+    return e->ms;
+}
+
+/* The dependency id for a MatchSpec string (see enum pool_dep_kind).  Request specs
+ * (eager) are parsed at once, so that an invalid one is an error; a record's entries in
+ * their plain forms are parsed when a solve first needs them, and an invalid one matches
+ * nothing (the record cannot be installed). */
+static Id dep_for_spec(hb_pool *p, const char *text, enum pool_dep_kind kind, bool eager, hb_error *err)
 {
     bool complement = kind != POOL_DEP_REQUIRES;
     while (*text == ' ' || *text == '\t')
@@ -176,41 +244,57 @@ Id hb_pool_dep_for_spec(hb_pool *p, const char *text, enum pool_dep_kind kind, h
                                 (int)len, text), 0;
         return pool_strn2id(pool, text, (unsigned)len, 1);
     }
+    char small[256];
     strbuf key = STRBUF_INIT;
-    if (complement)
-        strbuf_putc(&key, kind == POOL_DEP_EXCLUDES ? '?' : '!');
-    strbuf_append(&key, text, len);
-    Id kid = pool_strn2id(pool, key.buf, (unsigned)key.len, 1);
+    const char *kbuf = text;
+    size_t klen = len;
+    if (complement) {
+        if (len + 1 < sizeof small) {
+            small[0] = kind == POOL_DEP_EXCLUDES ? '?' : '!';
+            memcpy(small + 1, text, len);
+            kbuf = small;
+        } else {
+            strbuf_putc(&key, kind == POOL_DEP_EXCLUDES ? '?' : '!');
+            strbuf_append(&key, text, len);
+            kbuf = key.buf;
+        }
+        klen = len + 1;
+    }
+    Id kid = pool_strn2id(pool, kbuf, (unsigned)klen, 1);
     strbuf_free(&key);
     if ((size_t)kid < p->ns_index_cap && p->ns_index[kid]) {
         const pool_ns_entry *e = &p->ns[p->ns_index[kid] - 1];
+        if (eager && e->invalid)   /* seen in a record before: still an error here */
+            return hb_error_set(err, HB_EINVAL, "invalid MatchSpec '%s'", e->text), 0;
+        if (eager && !e->ms)
+            hb_pool_ns_spec(p, &p->ns[p->ns_index[kid] - 1]);
+        if (eager && e->invalid)
+            return hb_error_set(err, HB_EINVAL, "invalid MatchSpec '%s'", e->text), 0;
         return pool_rel2id(pool, e->name, kid, REL_NAMESPACE, 1);
     }
-    matchspec *ms = matchspec_parse(text, len, err);
-    if (!ms)
+    size_t namelen;
+    if (!eager && spec_plain_name(text, len, &namelen)) {
+        pool_ns_entry *e = ns_entry_add(p, kid, text, len, kind);
+        e->name = pool_strn2id(pool, text, (unsigned)namelen, 1);
+        return pool_rel2id(pool, e->name, kid, REL_NAMESPACE, 1);
+    }
+    hb_error perr;
+    matchspec *ms = matchspec_parse(text, len, eager ? err : &perr);
+    if (!ms && eager)
         return 0;
-    if ((size_t)kid >= p->ns_index_cap) {
-        size_t cap = p->ns_index_cap ? p->ns_index_cap : 1024;
-        while (cap <= (size_t)kid)
-            cap *= 2;
-        p->ns_index = hb_reallocarray(p->ns_index, cap, sizeof *p->ns_index);
-        memset(p->ns_index + p->ns_index_cap, 0, (cap - p->ns_index_cap) * sizeof *p->ns_index);
-        p->ns_index_cap = cap;
+    pool_ns_entry *e = ns_entry_add(p, kid, text, len, kind);
+    if (ms) {
+        ns_entry_set_spec(p, e, ms);
+    } else {
+        e->invalid = true;   /* nothing provides it: the name is the key itself */
+        e->name = kid;
     }
-    if (p->nns == p->ns_cap) {
-        p->ns_cap = p->ns_cap ? 2 * p->ns_cap : 256;
-        p->ns = hb_reallocarray(p->ns, p->ns_cap, sizeof *p->ns);
-    }
-    pool_ns_entry *e = &p->ns[p->nns];
-    e->ms = ms;
-    e->text = hb_strndup(text, len);
-    e->complement = complement;
-    e->aid = kind == POOL_DEP_EXCLUDES;
-    const char *n = matchspec_name(ms);
-    e->any_name = strcmp(n, "*") == 0;
-    e->name = pool_str2id(pool, n, 1);
-    p->ns_index[kid] = ++p->nns;
     return pool_rel2id(pool, e->name, kid, REL_NAMESPACE, 1);
+}
+
+Id hb_pool_dep_for_spec(hb_pool *p, const char *text, enum pool_dep_kind kind, hb_error *err)
+{
+    return dep_for_spec(p, text, kind, true, err);
 }
 
 const pool_ns_entry *hb_pool_ns_entry(const hb_pool *p, Id dep)
@@ -255,7 +339,7 @@ static int add_solvable(hb_pool *p, Repo *repo, const conda_record *rec, const c
     queue_init(&req);
     queue_init(&con);
     for (char **d = rec->depends; d && *d; d++) {
-        Id id = hb_pool_dep_for_spec(p, *d, POOL_DEP_REQUIRES, err);
+        Id id = dep_for_spec(p, *d, POOL_DEP_REQUIRES, false, err);
         if (!id) {
             queue_free(&req);
             queue_free(&con);
@@ -268,13 +352,13 @@ static int add_solvable(hb_pool *p, Repo *repo, const conda_record *rec, const c
          * Same semantics, so it is added only where it is cheap (ns_callback caps it). */
         const pool_ns_entry *e = hb_pool_ns_entry(p, id);
         if (e && !e->any_name) {
-            Id ex = hb_pool_dep_for_spec(p, *d, POOL_DEP_EXCLUDES, err);
+            Id ex = dep_for_spec(p, *d, POOL_DEP_EXCLUDES, false, err);
             if (ex)
                 queue_push(&con, ex);
         }
     }
     for (const char *const *c = constrains; c && *c; c++) {
-        Id id = hb_pool_dep_for_spec(p, *c, POOL_DEP_CONSTRAINS, err);
+        Id id = dep_for_spec(p, *c, POOL_DEP_CONSTRAINS, false, err);
         if (!id) {
             queue_free(&req);
             queue_free(&con);

@@ -185,6 +185,10 @@ static void sentence(const hb_pool *p, const group *g, bool show_available, strb
         plural = put_who(p, &g->who, out);
         strbuf_puts(out, plural ? " require " : " requires ");
         put_dep(p, g->dep, out);
+        if (hb_pool_ns_entry(p, g->dep) && hb_pool_ns_entry(p, g->dep)->invalid) {
+            strbuf_puts(out, ", which is not a valid MatchSpec (the channel's record is broken)");
+            break;
+        }
         strbuf_puts(out, ", but no package matches it");
         if (show_available)
             put_available(p, g->dep, out);

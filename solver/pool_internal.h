@@ -11,7 +11,8 @@
 #include "hpcbuild/pool.h"
 
 typedef struct pool_ns_entry {
-    matchspec *ms;
+    matchspec *ms;     /* parsed when first needed (hb_pool_ns_spec) */
+    bool invalid;      /* the text is not a valid MatchSpec: nothing matches it */
     char *text;        /* the spec as written (trimmed) */
     Id name;           /* the package name ("*" for a pattern) */
     bool any_name;
@@ -59,6 +60,8 @@ struct hb_pool {
 
 Id hb_pool_dep_for_spec(hb_pool *p, const char *text, enum pool_dep_kind kind, hb_error *err);
 const pool_ns_entry *hb_pool_ns_entry(const hb_pool *p, Id dep);
+/* The entry's MatchSpec, parsed on first use; NULL when the text is invalid. */
+const matchspec *hb_pool_ns_spec(hb_pool *p, pool_ns_entry *e);
 void hb_pool_prepare(hb_pool *p);
 /* Gives the records of name their rank (evr) unless done since the last prepare. */
 void hb_pool_rank_name(hb_pool *p, Id name);

@@ -44,8 +44,11 @@ void hb_pool_set_channel_priority(hb_pool *p, enum hb_channel_priority mode);
 int hb_pool_add_repo(hb_pool *p, const char *channel, const char *subdir, int priority);
 
 /* Adds a record to a repo.  constrains (NULL-terminated, may be NULL) and timestamp (any
- * monotonic unit, 0 if unknown) are the repodata fields conda_record does not hold.  Fails
- * on a depends/constrains entry that is not a valid MatchSpec, naming the record. */
+ * monotonic unit, 0 if unknown) are the repodata fields conda_record does not hold.  A
+ * depends/constrains entry is parsed when a solve first reaches it; one that is not a
+ * valid MatchSpec matches nothing, so its record cannot be installed and the explanation
+ * says why (one broken record never makes a whole channel unusable).  Fails only on a
+ * capability used as a constraint or a record without name or version, naming the record. */
 int hb_pool_add_record(hb_pool *p, int repo, const conda_record *rec, const char *const *constrains,
                        int64_t timestamp, hb_error *err);
 

@@ -108,11 +108,21 @@ static void test_basic_and_explain(void)
     CHECK(res.ok && pick(&res, "python") && strcmp(pick(&res, "python")->version, "3.10.15") == 0);
     hb_solve_result_free(&res);
 
-    /* an invalid depends names the record */
+    /* an invalid depends makes its record uninstallable (the explanation says why), not
+     * the whole channel unusable; the same text as a request is an error */
     conda_record *bad = mk(&st, "broken", "1", "0", 0, "x >=1,,<");
     bad->fn = (char *)"broken-1-0.conda";
-    CHECK(hb_pool_add_record(p, repo, bad, NULL, 0, &err) == -1);
-    CHECK(strstr(err.msg, "broken-1-0.conda") && strstr(err.msg, "x >=1,,<"));
+    CHECK(hb_pool_add_record(p, repo, bad, NULL, 0, &err) == 0);
+    const char *want_bad[] = {"broken"};
+    CHECK(hb_pool_solve(p, want_bad, 1, &res, &err) == 0);
+    CHECK(!res.ok && res.nproblems == 1 && strstr(res.problems[0], "x >=1,,<") &&
+          strstr(res.problems[0], "not a valid MatchSpec"));
+    hb_solve_result_free(&res);
+    CHECK(hb_pool_solve(p, ok_specs, 1, &res, &err) == 0 && res.ok);
+    hb_solve_result_free(&res);
+    const char *bad_request[] = {"x >=1,,<"};
+    CHECK(hb_pool_solve(p, bad_request, 1, &res, &err) == -1 && strstr(err.msg, "x >=1,,<"));
+    hb_solve_result_free(&res);
     CHECK(hb_pool_add_record(p, 7, bad, NULL, 0, &err) == -1);
     hb_pool_free(p);
     store_free(&st);
