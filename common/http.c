@@ -557,10 +557,27 @@ static int deliver(xfer *x, const char *body_path)
     return 0;
 }
 
-/* A 304: the cached body is current. */
+/* A 304: the cached body is current, if it is still the body that was stored: its
+ * sha256 is checked against the meta.  A changed body (disk corruption, a hand edit) is
+ * removed and 1 is returned: the attempt is retried without conditional headers. */
 static int finish_not_modified(xfer *x)
 {
     hb_fetch *f = x->f;
+    char got_sha[HB_HASH_HEX_MAX] = "";
+    if (hb_hash_file_hex(HB_HASH_SHA256, x->cached.body_path, got_sha, &f->err) != 0)
+        return hb_error_prefix(&f->err, "fetching '%s': cached copy", f->url);
+    if (!hb_hash_hex_equal(x->cached.sha256, got_sha)) {
+        hb_error_set(&f->err, HB_EIO,
+                     "fetching '%s': cached copy '%s' is corrupt: sha256 %s, expected %s "
+                     "(removed; downloading it again)",
+                     f->url, x->cached.body_path, got_sha, x->cached.sha256);
+        hb_fetch_cache_remove(x->run->cache, f->url, NULL);
+        x->have_cached = 0;
+        curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, NULL);
+        curl_slist_free_all(x->headers);
+        x->headers = NULL;
+        return 1;
+    }
     discard_tmp(x);
     f->not_modified = 1;
     char got_md5[HB_HASH_HEX_MAX] = "";
@@ -708,7 +725,8 @@ static int attempt_outcome(xfer *x, CURLcode rc)
                          f->url);
             return -1;
         }
-        return finish_not_modified(x) == 0 ? 0 : -1;
+        int r = finish_not_modified(x);
+        return r == 0 ? 0 : r == 1 ? 1 : -1;
     }
     if (status < 200 || status > 299) {
         hb_error_set(&f->err, HB_EIO, "fetching '%s': unexpected HTTP %ld", f->url, status);

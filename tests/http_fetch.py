@@ -170,6 +170,27 @@ try:
     t.check("cache: damaged entry refetched", len(log) == 1 and log[0]["if_none_match"] is None,
             log)
 
+    # a cache body changed in place (same size, so only its sha256 tells) is never used:
+    # the 304 is answered by re-downloading without conditional headers
+    rc, lines, _ = get("--cache", cache, url)
+    body_path = fields(lines[0])["path"]
+    good = open(body_path, "rb").read()
+    with open(body_path, "wb") as fh:
+        fh.write(good[::-1])
+    server_log(reset=True)
+    rc, lines, _ = get("--cache", cache, "--retry-delay-ms", "1", url)
+    check_ok("cache: tampered body refetched", lines[0], files["a.json"], status=200,
+             not_modified=0)
+    t.check("cache: tampered body refetched", open(body_path, "rb").read() == files["a.json"])
+    log = server_log(reset=True)
+    t.check("cache: tampered body refetched", len(log) == 2 and log[0]["status"] == 304 and
+            log[1]["if_none_match"] is None and log[1]["status"] == 200, log)
+    with open(body_path, "wb") as fh:
+        fh.write(good[::-1])
+    rc, lines, _ = get("--cache", cache, "--retries", "0", url)
+    check_error("cache: tampered body without retries", rc, lines, "'%s'" % url, "is corrupt",
+                "sha256 " + sha(good[::-1]), sha(good))
+
     # --- errors name the URL ------------------------------------------------
     u = base + "/missing.json"
     rc, lines, _ = get("--cache", cache, u)
