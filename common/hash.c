@@ -146,3 +146,48 @@ int hb_hash_hex_equal(const char *a, const char *b)
         a++, b++;
     return *a == '\0' && *b == '\0';
 }
+
+/* --- hb_checksum64: four independent multiply-rotate lanes over 8-byte words --------- */
+
+static const uint64_t CK_P1 = 0x9E3779B185EBCA87ULL, CK_P2 = 0xC2B2AE3D27D4EB4FULL,
+                      CK_P3 = 0x165667B19E3779F9ULL;
+
+static uint64_t ck_rotl(uint64_t x, int r)
+{
+    return (x << r) | (x >> (64 - r));
+}
+
+static uint64_t ck_word(const unsigned char *p)
+{
+    uint64_t w;
+    memcpy(&w, p, sizeof w);
+    return w;
+}
+
+static uint64_t ck_lane(uint64_t acc, uint64_t w)
+{
+    return ck_rotl(acc + w * CK_P2, 31) * CK_P1;
+}
+
+uint64_t hb_checksum64(const void *data, size_t len, uint64_t seed)
+{
+    const unsigned char *p = data, *end = p + len;
+    uint64_t a = seed + CK_P1 + CK_P2, b = seed + CK_P2, c = seed, d = seed - CK_P1;
+    for (; end - p >= 32; p += 32) {
+        a = ck_lane(a, ck_word(p));
+        b = ck_lane(b, ck_word(p + 8));
+        c = ck_lane(c, ck_word(p + 16));
+        d = ck_lane(d, ck_word(p + 24));
+    }
+    uint64_t h = ck_rotl(a, 1) + ck_rotl(b, 7) + ck_rotl(c, 12) + ck_rotl(d, 18) + (uint64_t)len;
+    for (; end - p >= 8; p += 8)
+        h = ck_rotl(h ^ ck_lane(0, ck_word(p)), 27) * CK_P1 + CK_P3;
+    for (; p < end; p++)
+        h = ck_rotl(h ^ (*p * CK_P3), 11) * CK_P1;
+    h ^= h >> 33;
+    h *= CK_P2;
+    h ^= h >> 29;
+    h *= CK_P3;
+    h ^= h >> 32;
+    return h;
+}

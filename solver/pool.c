@@ -10,6 +10,8 @@
 #include <solv/pool.h>
 #include <solv/poolarch.h>
 #include <solv/repo.h>
+#include <solv/repo_solv.h>
+#include <solv/repo_write.h>
 #include <solv/solver.h>
 
 #include "hpcbuild/alloc.h"
@@ -31,15 +33,17 @@ int hb_channel_priority_parse(const char *s, enum hb_channel_priority *out, hb_e
     return 0;
 }
 
+static pool_ns_entry *ns_entry_for_key(hb_pool *p, Id name, Id kid);
+
 /* The providers of one of our REL_NAMESPACE dependencies, computed by matchspec_match.
  * libsolv calls this once per dependency id and caches the answer in whatprovides_rel
  * (until pool_createwhatprovides or pool_flush_namespaceproviders). */
 static Id ns_callback(Pool *pool, void *data, Id name, Id evr)
 {
     hb_pool *p = data;
-    if (evr <= 0 || (size_t)evr >= p->ns_index_cap || !p->ns_index[evr])
+    if (evr <= 0)
         return 0;
-    pool_ns_entry *e = &p->ns[p->ns_index[evr] - 1];
+    pool_ns_entry *e = ns_entry_for_key(p, name, evr);
     const matchspec *ms = hb_pool_ns_spec(p, e);
     if (!ms)
         return 0;   /* an invalid MatchSpec in a record: nothing provides it */
@@ -205,6 +209,21 @@ static pool_ns_entry *ns_entry_add(hb_pool *p, Id kid, const char *text, size_t 
     return e;
 }
 
+/* The entry of a dependency key; one read from a .solv file (written by another pool) is
+ * made here from the key's text: '?' an EXCLUDES, '!' a CONSTRAINS, else a REQUIRES. */
+static pool_ns_entry *ns_entry_for_key(hb_pool *p, Id name, Id kid)
+{
+    if ((size_t)kid < p->ns_index_cap && p->ns_index[kid])
+        return &p->ns[p->ns_index[kid] - 1];
+    const char *key = pool_id2str(p->pool, kid);
+    enum pool_dep_kind kind = key[0] == '?' ? POOL_DEP_EXCLUDES
+                              : key[0] == '!' ? POOL_DEP_CONSTRAINS : POOL_DEP_REQUIRES;
+    const char *text = kind == POOL_DEP_REQUIRES ? key : key + 1;
+    pool_ns_entry *e = ns_entry_add(p, kid, text, strlen(text), kind);
+    e->name = name;
+    return e;
+}
+
 static void ns_entry_set_spec(hb_pool *p, pool_ns_entry *e, matchspec *ms)
 {
     e->ms = ms;
@@ -218,6 +237,8 @@ const matchspec *hb_pool_ns_spec(hb_pool *p, pool_ns_entry *e)
     if (!e->ms && !e->invalid) {
         e->ms = matchspec_parse(e->text, strlen(e->text), NULL);
         e->invalid = e->ms == NULL;
+        if (e->ms)
+            e->any_name = strcmp(matchspec_name(e->ms), "*") == 0;
     }
     return e->ms;
 }
@@ -388,6 +409,56 @@ static int add_solvable(hb_pool *p, Repo *repo, const conda_record *rec, const c
     track_record(p, sid, rec, timestamp);
     p->dirty = true;
     return 0;
+}
+
+int hb_pool_write_repo(hb_pool *p, int repo, FILE *fp, hb_error *err)
+{
+    if (repo < 0 || (size_t)repo >= p->nrepos)
+        return hb_error_set(err, HB_EINVAL, "invalid repo index %d", repo);
+    if (repo_write(p->repos[repo].repo, fp) != 0)
+        return hb_error_set(err, HB_EIO, "cannot write repo '%s/%s': %s", p->repos[repo].channel,
+                            p->repos[repo].subdir, pool_errstr(p->pool));
+    return 0;
+}
+
+size_t hb_pool_repo_size(const hb_pool *p, int repo)
+{
+    if (repo < 0 || (size_t)repo >= p->nrepos)
+        return 0;
+    return (size_t)p->repos[repo].repo->nsolvables;
+}
+
+int hb_pool_add_repo_solv(hb_pool *p, const char *channel, const char *subdir, int priority, FILE *fp,
+                          const conda_record *recs, const int64_t *timestamps, size_t n, hb_error *err)
+{
+    int idx = hb_pool_add_repo(p, channel, subdir, priority);
+    Repo *repo = p->repos[idx].repo;
+    Pool *pool = p->pool;
+    if (repo_add_solv(repo, fp, 0) != 0 || (size_t)repo->nsolvables != n) {
+        if ((size_t)repo->nsolvables != n)
+            hb_error_set(err, HB_EIO, "expected %zu solvables, found %d", n, repo->nsolvables);
+        else
+            hb_error_set(err, HB_EIO, "%s", pool_errstr(pool));
+        repo_free(repo, 1);
+        free(p->repos[idx].channel);
+        free(p->repos[idx].subdir);
+        p->nrepos--;
+        return -1;
+    }
+    size_t i = 0;
+    Id sid;
+    Solvable *s;
+    FOR_REPO_SOLVABLES(repo, sid, s) {
+        track_record(p, sid, &recs[i], timestamps ? timestamps[i] : 0);
+        /* more than the self-provide: a capability provider, ranked eagerly */
+        if (s->provides && repo->idarraydata[s->provides] && repo->idarraydata[s->provides + 1]) {
+            p->rank_eager = hb_reallocarray(p->rank_eager, p->nrank_eager + 1, sizeof *p->rank_eager);
+            p->rank_eager[p->nrank_eager++] = s->name;
+        }
+        i++;
+    }
+    p->dirty = true;
+    return idx;
 }
 
 int hb_pool_add_record(hb_pool *p, int repo, const conda_record *rec, const char *const *constrains,

@@ -9,6 +9,7 @@
 #define HPCBUILD_HASH_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "hpcbuild/error.h"
 
@@ -38,6 +39,10 @@ void hb_hash_buffer_hex(hb_hash_kind kind, const void *data, size_t len,
 /* The hex digest of a file's contents; -1 (naming the file) if unreadable. */
 int hb_hash_file_hex(hb_hash_kind kind, const char *path, char out[HB_HASH_HEX_MAX],
                      hb_error *err);
+
+/* A fast 64-bit checksum (not cryptographic; several GB/s) for detecting damage to
+ * hpcbuild's own cache files.  Same input and seed, same value, on one machine. */
+uint64_t hb_checksum64(const void *data, size_t len, uint64_t seed);
 
 /* 0 if hex is a digest of this kind (right length, hex digits); otherwise -1
  * with e.g. "invalid sha256 'abc': expected 64 hex digits". */
