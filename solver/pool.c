@@ -52,7 +52,7 @@ static Id ns_callback(Pool *pool, void *data, Id name, Id evr)
     queue_init(&out);
     if (e->any_name) {
         for (Id s = 2; s < pool->nsolvables; s++)
-            if (pool->solvables[s].repo && (size_t)s < p->nrecs && p->recs[s]) {
+            if (pool->solvables[s].repo && hb_pool_record(p, s)) {
                 hb_pool_rank_name(p, pool->solvables[s].name);
                 queue_push(&cand, s);
             }
@@ -60,7 +60,7 @@ static Id ns_callback(Pool *pool, void *data, Id name, Id evr)
         hb_pool_rank_name(p, e->name);
         Id c, cp;
         FOR_PROVIDES(c, cp, e->name)
-            if (pool->solvables[c].name == e->name && (size_t)c < p->nrecs && p->recs[c])
+            if (pool->solvables[c].name == e->name && hb_pool_record(p, c))
                 queue_push(&cand, c);
     }
     /* Strict channel priority: a name comes only from the best channel that has it
@@ -429,36 +429,55 @@ size_t hb_pool_repo_size(const hb_pool *p, int repo)
 }
 
 int hb_pool_add_repo_solv(hb_pool *p, const char *channel, const char *subdir, int priority, FILE *fp,
-                          const conda_record *recs, const int64_t *timestamps, size_t n, hb_error *err)
+                          size_t n, hb_pool_record_fn source, void *ctx, hb_error *err)
 {
     int idx = hb_pool_add_repo(p, channel, subdir, priority);
-    Repo *repo = p->repos[idx].repo;
+    pool_repo_info *ri = &p->repos[idx];
+    Repo *repo = ri->repo;
     Pool *pool = p->pool;
-    if (repo_add_solv(repo, fp, 0) != 0 || (size_t)repo->nsolvables != n) {
-        if ((size_t)repo->nsolvables != n)
+    bool ok = repo_add_solv(repo, fp, 0) == 0;
+    if (!ok || (size_t)repo->nsolvables != n || (n && (size_t)(repo->end - repo->start) != n)) {
+        if (ok)
             hb_error_set(err, HB_EIO, "expected %zu solvables, found %d", n, repo->nsolvables);
         else
             hb_error_set(err, HB_EIO, "%s", pool_errstr(pool));
         repo_free(repo, 1);
-        free(p->repos[idx].channel);
-        free(p->repos[idx].subdir);
+        free(ri->channel);
+        free(ri->subdir);
         p->nrepos--;
         return -1;
     }
-    size_t i = 0;
+    ri->source = source;
+    ri->source_ctx = ctx;
+    if (n)
+        track_record(p, repo->end - 1, NULL, 0);   /* sizes recs[] and timestamps[] */
     Id sid;
     Solvable *s;
     FOR_REPO_SOLVABLES(repo, sid, s) {
-        track_record(p, sid, &recs[i], timestamps ? timestamps[i] : 0);
         /* more than the self-provide: a capability provider, ranked eagerly */
         if (s->provides && repo->idarraydata[s->provides] && repo->idarraydata[s->provides + 1]) {
             p->rank_eager = hb_reallocarray(p->rank_eager, p->nrank_eager + 1, sizeof *p->rank_eager);
             p->rank_eager[p->nrank_eager++] = s->name;
         }
-        i++;
     }
     p->dirty = true;
     return idx;
+}
+
+const conda_record *hb_pool_record(const hb_pool *p, Id s)
+{
+    if (s < 0 || (size_t)s >= p->nrecs)
+        return NULL;
+    if (p->recs[s])
+        return p->recs[s];
+    Repo *r = p->pool->solvables[s].repo;
+    if (!r || r == p->site)
+        return NULL;
+    pool_repo_info *ri = &p->repos[(size_t)(uintptr_t)r->appdata - 1];
+    if (!ri->source)
+        return NULL;
+    p->recs[s] = ri->source(ri->source_ctx, (size_t)(s - r->start), &p->timestamps[s]);
+    return p->recs[s];
 }
 
 int hb_pool_add_record(hb_pool *p, int repo, const conda_record *rec, const char *const *constrains,
@@ -576,7 +595,7 @@ void hb_pool_rank_name(hb_pool *p, Id name)
     rank_item *items = hb_malloc(cap * sizeof *items);
     Id c, cp;
     FOR_PROVIDES(c, cp, name) {
-        if (pool->solvables[c].name != name || (size_t)c >= p->nrecs || !p->recs[c])
+        if (pool->solvables[c].name != name || !hb_pool_record(p, c))
             continue;
         if (n == cap)
             items = hb_reallocarray(items, cap *= 2, sizeof *items);
@@ -725,7 +744,7 @@ int hb_pool_solve(hb_pool *p, const char *const *specs, size_t nspecs, hb_solve_
         bool site = pool->solvables[s].repo == p->site;
         if (!MAPTST(&chosen, s) || (site && !MAPTST(&used, s)))
             continue;
-        res->picks[res->npicks].rec = p->recs[s];
+        res->picks[res->npicks].rec = hb_pool_record(p, s);
         res->picks[res->npicks].site = site;
         res->npicks++;
     }

@@ -24,7 +24,7 @@ enum { MAX_LISTED = 3, MAX_SENTENCES = 12, MAX_AVAILABLE = 5 };
 static void put_solvable(const hb_pool *p, Id s, strbuf *out)
 {
     Pool *pool = p->pool;
-    const conda_record *rec = (size_t)s < p->nrecs ? p->recs[s] : NULL;
+    const conda_record *rec = hb_pool_record(p, s);
     if (!rec) {
         strbuf_puts(out, pool_solvid2str(pool, s));
         return;

@@ -34,6 +34,8 @@ typedef struct pool_repo_info {
     char *channel;
     char *subdir;
     int priority;
+    hb_pool_record_fn source;   /* records made on demand (repos read from .solv), or NULL */
+    void *source_ctx;
 } pool_repo_info;
 
 struct hb_pool {
@@ -60,6 +62,9 @@ struct hb_pool {
 
 Id hb_pool_dep_for_spec(hb_pool *p, const char *text, enum pool_dep_kind kind, hb_error *err);
 const pool_ns_entry *hb_pool_ns_entry(const hb_pool *p, Id dep);
+/* The record of solvable s (made on demand for repos with a source), or NULL for a
+ * solvable without one. */
+const conda_record *hb_pool_record(const hb_pool *p, Id s);
 /* The entry's MatchSpec, parsed on first use; NULL when the text is invalid. */
 const matchspec *hb_pool_ns_spec(hb_pool *p, pool_ns_entry *e);
 void hb_pool_prepare(hb_pool *p);

@@ -49,10 +49,10 @@ typedef struct sc_record {
 struct hb_solv_cache {
     void *map;
     size_t map_len;
-    conda_record *recs;
-    char **ptrs;        /* the lists' pointer arrays */
-    int64_t *timestamps;
+    conda_record *recs;   /* made on demand (cache_record) */
     size_t n;
+    char ***owned;        /* the lists made so far */
+    size_t nowned;
 };
 
 /* The string fields of a conda_record, in file order. */
@@ -301,9 +301,10 @@ void hb_solv_cache_free(hb_solv_cache *c)
         return;
     if (c->map)
         munmap(c->map, c->map_len);
+    for (size_t i = 0; i < c->nowned; i++)
+        free(c->owned[i]);
+    free(c->owned);
     free(c->recs);
-    free(c->ptrs);
-    free(c->timestamps);
     free(c);
 }
 
@@ -350,49 +351,52 @@ static const char *header_problem(const sc_header *h, uint64_t size)
     return NULL;
 }
 
-/* Points the records into the mapping; false when a reference is out of range. */
-static bool fix_up(hb_solv_cache *c, const sc_header *h)
+/* Makes record i from the mapping (once); NULL when a reference is out of range (the
+ * checksum makes that a damaged file that passed it: the record then matches nothing). */
+static const conda_record *cache_record(void *ctx, size_t i, int64_t *timestamp)
 {
+    hb_solv_cache *c = ctx;
+    if (i >= c->n)
+        return NULL;
+    const sc_header *h = c->map;
     const char *base = (const char *)c->map;
     const char *strs = base + h->str_off;
-    const sc_record *src = (const sc_record *)(const void *)(base + h->rec_off);
+    const sc_record *src = (const sc_record *)(const void *)(base + h->rec_off) + i;
     const uint32_t *w = (const uint32_t *)(const void *)(base + h->list_off);
-    for (size_t i = 0; i < c->n; i++) {
-        conda_record *r = &c->recs[i];
-        char **sf[SC_STR_FIELDS];
-        char ***lf[SC_LIST_FIELDS];
-        record_strings(r, sf);
-        record_lists(r, lf);
-        for (int k = 0; k < SC_STR_FIELDS; k++) {
-            uint32_t ref = src[i].str[k];
-            if (ref > h->str_len)
-                return false;
-            *sf[k] = ref ? (char *)(uintptr_t)(strs + ref - 1) : NULL;
-        }
-        for (int k = 0; k < SC_LIST_FIELDS; k++) {
-            uint32_t ref = src[i].list[k];
-            if (!ref) {
-                *lf[k] = NULL;
-                continue;
-            }
-            uint64_t at = ref - 1;
-            if (at >= h->list_len || w[at] > h->list_len - at - 1)
-                return false;
-            uint32_t n = w[at];
-            char **out = c->ptrs + at;   /* n pointers and the NULL fit in words at..at+n */
-            for (uint32_t j = 0; j < n; j++) {
-                uint32_t sref = w[at + 1 + j];
-                if (sref == 0 || sref > h->str_len)
-                    return false;
-                out[j] = (char *)(uintptr_t)(strs + sref - 1);
-            }
-            out[n] = NULL;
-            *lf[k] = out;
-        }
-        r->build_number = src[i].build_number;
-        c->timestamps[i] = src[i].timestamp;
+    *timestamp = src->timestamp;
+    conda_record *r = &c->recs[i];
+    char **sf[SC_STR_FIELDS];
+    char ***lf[SC_LIST_FIELDS];
+    record_strings(r, sf);
+    record_lists(r, lf);
+    for (int k = 0; k < SC_STR_FIELDS; k++) {
+        uint32_t ref = src->str[k];
+        if (ref > h->str_len)
+            return NULL;
+        *sf[k] = ref ? (char *)(uintptr_t)(strs + ref - 1) : NULL;
     }
-    return true;
+    for (int k = 0; k < SC_LIST_FIELDS; k++) {
+        uint32_t ref = src->list[k];
+        *lf[k] = NULL;
+        if (!ref)
+            continue;
+        uint64_t at = ref - 1;
+        if (at >= h->list_len || w[at] > h->list_len - at - 1)
+            return NULL;
+        uint32_t n = w[at];
+        char **out = hb_malloc((n + 1) * sizeof *out);
+        c->owned[c->nowned++] = out;   /* at most SC_LIST_FIELDS per record */
+        for (uint32_t j = 0; j < n; j++) {
+            uint32_t sref = w[at + 1 + j];
+            if (sref == 0 || sref > h->str_len)
+                return NULL;
+            out[j] = (char *)(uintptr_t)(strs + sref - 1);
+        }
+        out[n] = NULL;
+        *lf[k] = out;
+    }
+    r->build_number = src->build_number;
+    return r;
 }
 
 int hb_solv_cache_load(const char *path, const char *key, hb_pool *pool, const char *channel,
@@ -439,19 +443,15 @@ int hb_solv_cache_load(const char *path, const char *key, hb_pool *pool, const c
     if (sum != h->checksum)
         return unusable(why, c, "damaged (checksum mismatch)", NULL);
     c->n = h->nrecords;
-    c->recs = hb_calloc(c->n ? c->n : 1, sizeof *c->recs);
-    c->ptrs = hb_malloc((h->list_len ? h->list_len : 1) * sizeof *c->ptrs);
-    c->timestamps = hb_malloc((c->n ? c->n : 1) * sizeof *c->timestamps);
-    if (!fix_up(c, h))
-        return unusable(why, c, "damaged (bad references)", NULL);
+    c->recs = hb_malloc((c->n ? c->n : 1) * sizeof *c->recs);   /* filled on demand */
+    c->owned = hb_malloc((c->n ? c->n : 1) * SC_LIST_FIELDS * sizeof *c->owned);
     FILE *fp = fmemopen((void *)(uintptr_t)(base + h->solv_off), h->solv_len ? h->solv_len : 1, "r");
     if (!fp) {
         hb_solv_cache_free(c);
         return hb_error_set(err, HB_ESYS, "cannot read '%s': %s", path, strerror(errno));
     }
     hb_error lerr;
-    int idx = hb_pool_add_repo_solv(pool, channel, subdir, priority, fp, c->recs, c->timestamps, c->n,
-                                    &lerr);
+    int idx = hb_pool_add_repo_solv(pool, channel, subdir, priority, fp, c->n, cache_record, c, &lerr);
     fclose(fp);
     if (idx < 0)
         return unusable(why, c, "damaged", lerr.msg);

@@ -55,14 +55,18 @@ int hb_pool_add_record(hb_pool *p, int repo, const conda_record *rec, const char
 
 /* libsolv's .solv form of a repo (for solv_cache.h): hb_pool_write_repo writes repo's
  * solvables; hb_pool_add_repo_solv adds a repo read from such a stream whose i-th
- * solvable is recs[i] (n records, borrowed: they must outlive the pool; timestamps as in
+ * solvable is source's record i (borrowed: it must outlive the pool; timestamps as in
  * hb_pool_add_record).  Returns the repo index, or -1 (err) when the stream is not a
- * .solv file of n solvables (the pool is left as it was). */
+ * .solv file of n solvables (the pool is left as it was).  Records come from source, on
+ * demand: a solve reaches a few thousand of a channel's hundreds of thousands. */
 int hb_pool_write_repo(hb_pool *p, int repo, FILE *fp, hb_error *err);
 /* The number of records in a repo (0 for an invalid index). */
 size_t hb_pool_repo_size(const hb_pool *p, int repo);
+/* The record at index i of a repo read from .solv, and its timestamp; NULL when it cannot
+ * be made (the solvable then matches nothing).  Called only for records a solve reaches. */
+typedef const conda_record *(*hb_pool_record_fn)(void *ctx, size_t i, int64_t *timestamp);
 int hb_pool_add_repo_solv(hb_pool *p, const char *channel, const char *subdir, int priority, FILE *fp,
-                          const conda_record *recs, const int64_t *timestamps, size_t n, hb_error *err);
+                          size_t n, hb_pool_record_fn source, void *ctx, hb_error *err);
 /* Site repo: a virtual package (build NULL means "0") or an external with extra provided
  * capability strings (NULL-terminated, may be NULL).  Copies everything. */
 int hb_pool_add_virtual(hb_pool *p, const char *name, const char *version, const char *build,
