@@ -1,5 +1,6 @@
 /* Unit tests for the x86-64 level (include/hpcbuild/archspec.h): synthetic CPUID words for
  * each level and each missing feature, and this machine's level against
+ * glibc's dynamic loader (`ld.so --help` lists the glibc-hwcaps levels it would search),
  * an independent reading of the same CPU. */
 #include <stdio.h>
 #include <stdlib.h>
