@@ -361,7 +361,8 @@ static int parse_external(site_ctx *c, yaml_node_t *n, size_t index, hb_site *si
             memcmp(k->data.scalar.value, "name", 4) == 0) {
             const yaml_node_t *v = yaml_document_get_node(c->doc, p->value);
             if (v && v->type == YAML_SCALAR_NODE && v->data.scalar.length < 100 &&
-                valid_package_name((const char *)v->data.scalar.value))
+                valid_package_name((const char *)v->data.scalar.value) &&
+                strncmp((const char *)v->data.scalar.value, "__", 2) != 0)
                 snprintf(what, sizeof what, "external '%s'", (const char *)v->data.scalar.value);
         }
     }
