@@ -10,6 +10,7 @@
 #include "hpcbuild/alloc.h"
 #include "hpcbuild/channel.h"
 #include "hpcbuild/conda_version.h"
+#include "hpcbuild/depurl.h"
 #include "hpcbuild/fetch_cache.h"
 #include "hpcbuild/http.h"
 #include "hpcbuild/json.h"
@@ -261,15 +262,43 @@ static const char *site_path(const solve_options *o)
     return strcmp(path, "none") == 0 ? NULL : path;
 }
 
-static int run_solve(solve_options *o)
+/* Checks every SPEC: a MatchSpec, or a DepURL capability (dep:, or the older pkg: /
+ * virtual:) that site externals provide, which is replaced by its normalized dep: form
+ * (kept in *owned, freed by the caller).  Capabilities match by their exact text, so a
+ * version on one is refused. */
+static int check_specs(solve_options *o, char **owned)
 {
     hb_error err;
     for (size_t i = 0; i < o->nspecs; i++) {
-        matchspec *ms = matchspec_parse(o->specs[i], strlen(o->specs[i]), &err);
+        const char *spec = o->specs[i];
+        if (strncmp(spec, "dep:", 4) == 0 || strncmp(spec, "pkg:", 4) == 0 ||
+            strncmp(spec, "virtual:", 8) == 0) {
+            depurl d;
+            if (depurl_parse(&d, spec, strlen(spec), NULL, &err) != 0)
+                return cli_fail(CLI_USAGE, "%s", err.msg);
+            bool versioned = d.version != NULL;
+            strbuf norm = STRBUF_INIT;
+            depurl_format(&d, &norm);
+            depurl_free(&d);
+            owned[i] = strbuf_detach(&norm);
+            if (versioned)
+                return cli_fail(CLI_USAGE, "invalid request '%s': expected a DepURL without a "
+                                "version (a capability is matched by name; ask for the package "
+                                "instead, e.g. 'openmpi >=4.1')", spec);
+            o->specs[i] = owned[i];
+            continue;
+        }
+        matchspec *ms = matchspec_parse(spec, strlen(spec), &err);
         if (!ms)
             return cli_fail(CLI_USAGE, "%s", err.msg);
         matchspec_free(ms);
     }
+    return CLI_OK;
+}
+
+static int run_solve(solve_options *o)
+{
+    hb_error err;
     hb_site site = {0};
     const char *sitefile = site_path(o);
     if (sitefile && hb_site_load(&site, sitefile, &err) != 0)
@@ -351,8 +380,15 @@ int cmd_solve(int argc, char **argv)
             o.platform = hb_platform_native();
         if (!o.platform)
             status = cli_fail(CLI_USAGE, "cannot tell this machine's platform: give --platform SUBDIR");
-        else
-            status = run_solve(&o);
+        else {
+            char **owned = hb_calloc(o.nspecs + 1, sizeof *owned);
+            status = check_specs(&o, owned);
+            if (status == CLI_OK)
+                status = run_solve(&o);
+            for (size_t i = 0; i < o.nspecs; i++)
+                free(owned[i]);
+            free(owned);
+        }
     }
     for (size_t i = 0; i < o.overrides.n; i++) {
         free(o.overrides.v[i].name);
