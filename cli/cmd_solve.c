@@ -1,41 +1,57 @@
-/* hpcbuild solve: one libsolv solve over local conda channels and this machine's virtual
- * packages; prints what would be installed, or why nothing can be. */
+/* hpcbuild solve: one libsolv solve over conda channels (conda-forge by default), this
+ * machine's virtual packages and the site's externals (site.yaml); prints what would be
+ * installed, or why nothing can be. */
 #include "cli.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "hpcbuild/alloc.h"
 #include "hpcbuild/channel.h"
 #include "hpcbuild/conda_version.h"
+#include "hpcbuild/depurl.h"
 #include "hpcbuild/fetch_cache.h"
 #include "hpcbuild/http.h"
 #include "hpcbuild/json.h"
 #include "hpcbuild/matchspec.h"
 #include "hpcbuild/pool.h"
+#include "hpcbuild/site.h"
+
+#define DEFAULT_CHANNEL "https://conda.anaconda.org/conda-forge"
+#define DEFAULT_SITE_FILE "/etc/hpcbuild/site.yaml"
 
 static const char solve_help[] =
     "usage: hpcbuild solve [-c CHANNEL]... [--override-channels] [--platform SUBDIR]\n"
-    "                      [--virtual NAME=VERSION[=BUILD]]... [--channel-priority MODE]\n"
-    "                      [--json] SPEC...\n\n"
-    "Solves \"install all of SPEC\" (conda MatchSpecs) over the channels given with -c, in\n"
+    "                      [--site FILE|none] [--virtual NAME=VERSION[=BUILD]]...\n"
+    "                      [--channel-priority MODE] [--json] SPEC...\n\n"
+    "Solves \"install all of SPEC\" (conda MatchSpecs, or DepURLs such as\n"
+    "dep:virtual/interface/mpi that site externals provide) over the channels given with -c, in\n"
     "priority order (the first is the highest), and prints one line per package to install:\n"
     "`name version build channel`, sorted by name.  A channel is a local directory or a\n"
     "file:// or http(s):// URL holding <platform>/repodata.json and/or noarch/repodata.json\n"
     "(.zst preferred).  Remote repodata are cached under $HPCBUILD_CACHE (default\n"
-    "~/.cache/hpcbuild) and revalidated with conditional requests.\n\n"
-    "  -c, --channel CHANNEL      add a channel (repeatable; there is no default channel yet)\n"
-    "  --override-channels        use only the channels given with -c\n"
+    "~/.cache/hpcbuild) and revalidated with conditional requests.  Without -c the channel\n"
+    "is $HPCBUILD_DEFAULT_CHANNEL, else " DEFAULT_CHANNEL ".\n\n"
+    "  -c, --channel CHANNEL      add a channel (repeatable; replaces the default channel)\n"
+    "  --override-channels        use only the channels given with -c (then -c is required)\n"
     "  --platform SUBDIR          the target subdir (default: this machine's, e.g. linux-64)\n"
     "  --virtual NAME=VERSION     set a virtual package (e.g. __cuda=12.4, __glibc=2.17,\n"
     "                             __archspec=1=zen3); NAME= removes it.  Detected: __unix,\n"
     "                             __linux, __glibc, __archspec (never __cuda)\n"
+    "  --site FILE                the site externals file (docs/site.md): the site's MPI,\n"
+    "                             BLAS, CUDA... as installed packages, and virtual package\n"
+    "                             values.  Default: $HPCBUILD_SITE, else " DEFAULT_SITE_FILE "\n"
+    "                             when it exists; `none` uses no site file.  Precedence:\n"
+    "                             detected virtuals < site file < --virtual\n"
     "  --channel-priority MODE    strict (default), flexible or disabled\n"
     "  --json                     {\"success\":true,\"packages\":[...]} or\n"
     "                             {\"success\":false,\"problems\":[...]} on one line\n\n"
+    "Site externals the answer uses are listed with channel @site (they are not installed:\n"
+    "they are already there); with --json their origin is \"site\".\n\n"
     "Exit status: 0 solved, 1 unsatisfiable (the explanation names the packages and\n"
-    "constraints) or unreadable repodata, 2 invalid spec, option or channel.\n"
-    "Example: hpcbuild solve -c ./my-channel --virtual __glibc=2.17 'python=3.9' pip\n";
+    "constraints) or unreadable repodata, 2 invalid spec, option, channel or site file.\n"
+    "Example: hpcbuild solve -c ./my-channel --site site.yaml --virtual __glibc=2.17 mpi4py\n";
 
 typedef struct solve_options {
     const char **channels;
@@ -45,6 +61,8 @@ typedef struct solve_options {
     const char *platform;
     enum hb_channel_priority priority;
     bool json;
+    bool override_channels;
+    const char *site;        /* --site FILE, "none", or NULL (the default) */
     hb_virtuals overrides;   /* in order; an empty version removes */
 } solve_options;
 
@@ -118,7 +136,7 @@ static int parse_args(int argc, char **argv, solve_options *o, bool *help)
         } else if (strcmp(a, "--json") == 0) {
             o->json = true;
         } else if (strcmp(a, "--override-channels") == 0) {
-            /* no configured channels yet: only -c counts either way */
+            o->override_channels = true;   /* no configuration file yet: only -c counts */
         } else if (is_option(a, "-c") || is_option(a, "--channel")) {
             if (!(v = option_value(argc, argv, &i, a[1] == 'c' ? "-c" : "--channel")))
                 return cli_fail(CLI_USAGE, "%s needs a CHANNEL (a directory or URL)", a);
@@ -131,6 +149,10 @@ static int parse_args(int argc, char **argv, solve_options *o, bool *help)
             if (strchr(v, '/') || strcmp(v, ".") == 0 || strcmp(v, "..") == 0)
                 return cli_fail(CLI_USAGE, "invalid --platform '%s': expected a subdir such as linux-64", v);
             o->platform = v;
+        } else if (is_option(a, "--site")) {
+            if (!(v = option_value(argc, argv, &i, "--site")) || !*v)
+                return cli_fail(CLI_USAGE, "--site needs a FILE (a site.yaml) or none");
+            o->site = v;
         } else if (is_option(a, "--virtual")) {
             if (!(v = option_value(argc, argv, &i, "--virtual")))
                 return cli_fail(CLI_USAGE, "--virtual needs NAME=VERSION");
@@ -212,7 +234,8 @@ static void print_text(const hb_solve_result *res)
     if (res->ok) {
         for (size_t i = 0; i < res->npicks; i++) {
             const conda_record *r = res->picks[i].rec;
-            if (!res->picks[i].site)
+            /* virtual packages are not listed; site externals are, with channel @site */
+            if (!res->picks[i].site || strncmp(r->name, "__", 2) != 0)
                 printf("%s %s %s %s\n", r->name, r->version, r->build ? r->build : "",
                        r->channel ? r->channel : "");
         }
@@ -223,17 +246,67 @@ static void print_text(const hb_solve_result *res)
         fprintf(stderr, "  %s\n", res->problems[i]);
 }
 
-static int run_solve(solve_options *o)
+/* The site file to use: --site FILE, else $HPCBUILD_SITE (an error when missing), else
+ * DEFAULT_SITE_FILE when it exists; NULL for none.  "none" disables either way. */
+static const char *site_path(const solve_options *o)
+{
+    const char *path = o->site;
+    if (!path) {
+        const char *env = getenv("HPCBUILD_SITE");
+        if (env && *env)
+            path = env;
+    }
+    if (!path) {
+        struct stat st;
+        return stat(DEFAULT_SITE_FILE, &st) == 0 ? DEFAULT_SITE_FILE : NULL;
+    }
+    return strcmp(path, "none") == 0 ? NULL : path;
+}
+
+/* Checks every SPEC: a MatchSpec, or a DepURL capability (dep:, or the older pkg: /
+ * virtual:) that site externals provide, which is replaced by its normalized dep: form
+ * (kept in *owned, freed by the caller).  Capabilities match by their exact text, so a
+ * version on one is refused. */
+static int check_specs(solve_options *o, char **owned)
 {
     hb_error err;
     for (size_t i = 0; i < o->nspecs; i++) {
-        matchspec *ms = matchspec_parse(o->specs[i], strlen(o->specs[i]), &err);
+        const char *spec = o->specs[i];
+        if (strncmp(spec, "dep:", 4) == 0 || strncmp(spec, "pkg:", 4) == 0 ||
+            strncmp(spec, "virtual:", 8) == 0) {
+            depurl d;
+            if (depurl_parse(&d, spec, strlen(spec), NULL, &err) != 0)
+                return cli_fail(CLI_USAGE, "%s", err.msg);
+            bool versioned = d.version != NULL;
+            strbuf norm = STRBUF_INIT;
+            depurl_format(&d, &norm);
+            depurl_free(&d);
+            owned[i] = strbuf_detach(&norm);
+            if (versioned)
+                return cli_fail(CLI_USAGE, "invalid request '%s': expected a DepURL without a "
+                                "version (a capability is matched by name; ask for the package "
+                                "instead, e.g. 'openmpi >=4.1')", spec);
+            o->specs[i] = owned[i];
+            continue;
+        }
+        matchspec *ms = matchspec_parse(spec, strlen(spec), &err);
         if (!ms)
             return cli_fail(CLI_USAGE, "%s", err.msg);
         matchspec_free(ms);
     }
+    return CLI_OK;
+}
+
+static int run_solve(solve_options *o)
+{
+    hb_error err;
+    hb_site site = {0};
+    const char *sitefile = site_path(o);
+    if (sitefile && hb_site_load(&site, sitefile, &err) != 0)
+        return cli_fail(CLI_USAGE, "%s", err.msg);   /* missing or invalid: exit 2 either way */
     hb_virtuals virt = HB_VIRTUALS_INIT;
     hb_virtuals_detect(&virt, o->platform);
+    hb_site_apply_virtuals(&site, &virt);
     for (size_t i = 0; i < o->overrides.n; i++)
         hb_virtuals_set(&virt, o->overrides.v[i].name, o->overrides.v[i].version,
                         o->overrides.v[i].build);
@@ -254,6 +327,8 @@ static int run_solve(solve_options *o)
     for (size_t i = 0; i < virt.n && status == CLI_OK; i++)
         if (hb_pool_add_virtual(pool, virt.v[i].name, virt.v[i].version, virt.v[i].build, &err) != 0)
             status = cli_fail(CLI_USAGE, "%s", err.msg);
+    if (status == CLI_OK && hb_site_add_externals(&site, pool, &err) != 0)
+        status = cli_fail(CLI_USAGE, "%s", err.msg);
     for (size_t i = 0; i < o->nchannels && status == CLI_OK; i++)
         if (hb_channel_load(&cs, pool, o->channels[i], o->platform, (int)(o->nchannels - i),
                             have_cache ? &cache : NULL, &err) != 0)
@@ -274,6 +349,7 @@ static int run_solve(solve_options *o)
     hb_pool_free(pool);
     hb_channel_set_free(&cs);
     hb_virtuals_free(&virt);
+    hb_site_free(&site);
     if (have_cache)
         hb_fetch_cache_close(&cache);
     if (remote)
@@ -294,16 +370,26 @@ int cmd_solve(int argc, char **argv)
     } else if (status == CLI_OK && o.nspecs == 0) {
         fputs(solve_help, stderr);
         status = cli_fail(CLI_USAGE, "solve needs at least one SPEC");
-    } else if (status == CLI_OK && o.nchannels == 0) {
-        status = cli_fail(CLI_USAGE, "solve needs a channel: give one with -c DIR|URL (there is "
-                          "no default channel yet; conda-forge is -c https://conda.anaconda.org/conda-forge)");
+    } else if (status == CLI_OK && o.nchannels == 0 && o.override_channels) {
+        status = cli_fail(CLI_USAGE, "--override-channels needs at least one -c CHANNEL");
     } else if (status == CLI_OK) {
+        if (o.nchannels == 0) {
+            const char *def = getenv("HPCBUILD_DEFAULT_CHANNEL");
+            o.channels[o.nchannels++] = def && *def ? def : DEFAULT_CHANNEL;
+        }
         if (!o.platform)
             o.platform = hb_platform_native();
         if (!o.platform)
             status = cli_fail(CLI_USAGE, "cannot tell this machine's platform: give --platform SUBDIR");
-        else
-            status = run_solve(&o);
+        else {
+            char **owned = hb_calloc(o.nspecs + 1, sizeof *owned);
+            status = check_specs(&o, owned);
+            if (status == CLI_OK)
+                status = run_solve(&o);
+            for (size_t i = 0; i < o.nspecs; i++)
+                free(owned[i]);
+            free(owned);
+        }
     }
     for (size_t i = 0; i < o.overrides.n; i++) {
         free(o.overrides.v[i].name);
