@@ -16,6 +16,8 @@
 
 #include "hpcbuild/alloc.h"
 #include "hpcbuild/conda_version.h"
+#include "hpcbuild/depurl.h"
+#include "hpcbuild/strbuf.h"
 #include "hpcbuild/pool.h"
 #include "pool_internal.h"
 
@@ -159,6 +161,26 @@ int hb_pool_add_repo(hb_pool *p, const char *channel, const char *subdir, int pr
     return (int)p->nrepos++;
 }
 
+/* The id of a capability in its normalized DepURL form, so that `virtual:interface/mpi`,
+ * `pkg:virtual/interface/mpi` and `dep:virtual/interface/mpi` are one capability (text that
+ * is not a valid DepURL is kept as written). */
+static Id capability_id(Pool *pool, const char *text, size_t len)
+{
+    depurl d;
+    strbuf warnings = STRBUF_INIT, norm = STRBUF_INIT;
+    Id id;
+    if (depurl_parse(&d, text, len, &warnings, NULL) == 0) {
+        depurl_format(&d, &norm);
+        depurl_free(&d);
+        id = pool_strn2id(pool, norm.buf, (unsigned)norm.len, 1);
+    } else {
+        id = pool_strn2id(pool, text, (unsigned)len, 1);
+    }
+    strbuf_free(&warnings);
+    strbuf_free(&norm);
+    return id;
+}
+
 static bool is_capability(const char *s)
 {
     return strncmp(s, "dep:", 4) == 0 || strncmp(s, "pkg:", 4) == 0 || strncmp(s, "virtual:", 8) == 0;
@@ -263,7 +285,7 @@ static Id dep_for_spec(hb_pool *p, const char *text, enum pool_dep_kind kind, bo
             return hb_error_set(err, HB_EINVAL,
                                 "invalid constraint '%.*s': expected a MatchSpec, not a capability",
                                 (int)len, text), 0;
-        return pool_strn2id(pool, text, (unsigned)len, 1);
+        return capability_id(pool, text, len);
     }
     char small[256];
     strbuf key = STRBUF_INIT;
@@ -395,7 +417,7 @@ static int add_solvable(hb_pool *p, Repo *repo, const conda_record *rec, const c
     s->arch = ARCH_NOARCH;
     s->provides = repo_addid_dep(repo, s->provides, s->name, 0);
     for (const char *const *pr = provides; pr && *pr; pr++)
-        s->provides = repo_addid_dep(repo, s->provides, pool_str2id(pool, *pr, 1), 0);
+        s->provides = repo_addid_dep(repo, s->provides, capability_id(pool, *pr, strlen(*pr)), 0);
     if (provides && *provides) {
         p->rank_eager = hb_reallocarray(p->rank_eager, p->nrank_eager + 1, sizeof *p->rank_eager);
         p->rank_eager[p->nrank_eager++] = s->name;

@@ -267,7 +267,6 @@ def main():
     expect_unsat("platform", ["-c", hi, "--platform", "win-64", "native"], "native")
 
     # usage errors: exit 2, one line on stderr
-    expect_usage("no channel", ["app"], "-c")
     expect_usage("no channel", ["--override-channels", "app"], "-c")
     missing = os.path.join(tmp, "missing")
     expect_usage("missing channel", ["-c", missing, "app"], missing + "/linux-64" if

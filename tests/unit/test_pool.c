@@ -171,7 +171,12 @@ static void test_site(void)
     CHECK(hb_pool_add_record(p, repo, mk(&st, "openmpi", "4.1.6", "h_0", 0, ""), NULL, 0, &err) == 0);
     CHECK(hb_pool_add_record(p, repo, mk(&st, "app", "1", "0", 0, "dep:virtual/interface/mpi"),
                              NULL, 0, &err) == 0);
-    const char *const prov[] = {"dep:virtual/interface/mpi", NULL};
+    /* the older PEP 725 spellings name the same capability */
+    CHECK(hb_pool_add_record(p, repo, mk(&st, "app-old", "1", "0", 0, "virtual:interface/mpi|pkg:virtual/interface/MPI"),
+                             NULL, 0, &err) == 0);
+    CHECK(hb_pool_add_record(p, repo, mk(&st, "needs-blas", "1", "0", 0, "dep:generic/openblas"),
+                             NULL, 0, &err) == 0);
+    const char *const prov[] = {"virtual:interface/mpi", NULL};
     CHECK(hb_pool_add_external(p, "openmpi", "4.1.4", "external_site", prov, &err) == 0);
     CHECK(hb_pool_add_virtual(p, "__glibc", "2.28", NULL, &err) == 0);
     CHECK(hb_pool_add_virtual(p, "__cuda", "12.4", NULL, &err) == 0);
@@ -191,6 +196,12 @@ static void test_site(void)
         has_glibc |= res.picks[i].site && strcmp(res.picks[i].rec->name, "__glibc") == 0;
     }
     CHECK(site_mpi && has_glibc && !has_cuda);   /* unused site records are not listed */
+    hb_solve_result_free(&res);
+    const char *old_specs[] = {"app-old"};
+    CHECK(hb_pool_solve(p, old_specs, 1, &res, &err) == 0 && res.ok && pick(&res, "app-old"));
+    hb_solve_result_free(&res);
+    const char *blas[] = {"needs-blas"};   /* nothing provides it: unsatisfiable, named */
+    CHECK(hb_pool_solve(p, blas, 1, &res, &err) == 0 && !res.ok && problems_contain(&res, "dep:generic/openblas"));
     hb_solve_result_free(&res);
     hb_pool_free(p);
     store_free(&st);
