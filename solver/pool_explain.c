@@ -20,7 +20,7 @@
 #include "hpcbuild/strbuf.h"
 #include "pool_internal.h"
 
-enum { MAX_LISTED = 3, MAX_SENTENCES = 12, MAX_AVAILABLE = 5, MAX_LINES = 8 };
+enum { MAX_LISTED = 3, MAX_SENTENCES = 12, MAX_AVAILABLE = 5, MAX_LINES = 8, MAX_PATH = 6 };
 
 static void put_solvable(const hb_pool *p, Id s, strbuf *out)
 {
@@ -272,6 +272,7 @@ typedef struct chains {
     size_t nd;
     reach *r;
     size_t nr;
+    int *reach_at;   /* by solvable id: index in r + 1 (0: not reached) */
     Map involved;    /* every record a rule of the problem names */
     Queue same_name; /* names with a one-per-name rule */
     Queue not_installable, site_fixed;
@@ -353,16 +354,14 @@ static bool disjoint(const Queue *a, const Queue *b)
 
 static const reach *reached(const chains *c, Id s)
 {
-    for (size_t i = 0; i < c->nr; i++)
-        if (c->r[i].s == s)
-            return &c->r[i];
-    return NULL;
+    return s > 0 && s < c->p->pool->nsolvables && c->reach_at[s] ? &c->r[c->reach_at[s] - 1] : NULL;
 }
 
 static void reach_add(chains *c, Id s, Id parent, int request)
 {
     c->r = hb_reallocarray(c->r, c->nr + 1, sizeof *c->r);
     c->r[c->nr++] = (reach){s, parent, request};
+    c->reach_at[s] = (int)c->nr;
 }
 
 /* Breadth first from the requests (in the user's order) along the problem's requires
@@ -622,6 +621,11 @@ static void put_side(const chains *c, const demand *d, strbuf *out)
         strbuf_puts(out, "you asked for ");
         put_dep(p, c->specdep->elements[r->request], out);
         for (int i = 0; i < path.count; i++) {
+            if (path.count > MAX_PATH && i == MAX_PATH / 2) {   /* the ends say the most */
+                strbuf_printf(out, " -> (%d more)", path.count - MAX_PATH);
+                i = path.count - MAX_PATH / 2 - 1;
+                continue;
+            }
             Queue one;
             queue_init(&one);
             queue_push(&one, path.elements[i]);
@@ -640,13 +644,14 @@ static void put_side(const chains *c, const demand *d, strbuf *out)
     put_dep(p, d->dep, out);
 }
 
-static int side_order(const chains *c, const demand *d)
+static int side_order(const demand *d)
 {
     return d->kind == D_LOCK ? 3 : d->kind == D_REQUEST ? 0 : 1;
 }
 
 typedef struct line {
     char *text;
+    int depth;       /* records on its ways in: direct clashes first */
     int request;     /* the earliest request it starts from */
     size_t order;    /* made in this order */
 } line;
@@ -655,15 +660,17 @@ static int line_cmp(const void *a_, const void *b_, void *dp)
 {
     (void)dp;
     const line *a = a_, *b = b_;
+    if (a->depth != b->depth)
+        return a->depth < b->depth ? -1 : 1;
     if (a->request != b->request)
         return a->request < b->request ? -1 : 1;
     return a->order < b->order ? -1 : a->order > b->order;
 }
 
-static void add_line(line **ls, size_t *n, strbuf *sb, int request)
+static void add_line(line **ls, size_t *n, strbuf *sb, int depth, int request)
 {
     *ls = hb_reallocarray(*ls, *n + 1, sizeof **ls);
-    (*ls)[*n] = (line){sb->buf ? strbuf_detach(sb) : hb_strdup(""), request, *n};
+    (*ls)[*n] = (line){sb->buf ? strbuf_detach(sb) : hb_strdup(""), depth, request, *n};
     (*n)++;
 }
 
@@ -671,8 +678,8 @@ static void add_line(line **ls, size_t *n, strbuf *sb, int request)
 static void clash_line(const chains *c, const demand *a, const demand *b, strbuf *out)
 {
     Pool *pool = c->p->pool;
-    if (side_order(c, b) < side_order(c, a) ||
-        (side_order(c, b) == side_order(c, a) && demand_depth(c, b) < demand_depth(c, a))) {
+    if (side_order(b) < side_order(a) ||
+        (side_order(b) == side_order(a) && demand_depth(c, b) < demand_depth(c, a))) {
         const demand *t = a;
         a = b;
         b = t;
@@ -699,8 +706,8 @@ static void clash_line(const chains *c, const demand *a, const demand *b, strbuf
             put_records(c->p, &ex, out);
         }
         queue_free(&ex);
-    } else if (b->kind != D_LOCK && a->kind != D_LOCK && a->key == b->key && !ISRELDEP(a->key) &&
-               hb_pool_ns_entry(c->p, a->dep)) {
+    } else if (a->kind == b->kind && a->key == b->key && hb_pool_ns_entry(c->p, a->dep)) {
+        /* two requests, or two records' depends (a mutex such as mpi 1.0 mpich / openmpi) */
         strbuf_printf(out, ": only one %s can be installed", pool_id2str(pool, a->key));
     }
 }
@@ -713,6 +720,7 @@ static void chains_free(chains *c)
     }
     free(c->d);
     free(c->r);
+    free(c->reach_at);
     map_free(&c->involved);
     queue_free(&c->same_name);
     queue_free(&c->not_installable);
@@ -892,7 +900,7 @@ static char *chain_text(chains *c)
                 continue;
             clash_line(c, a, b, &sb);
             int ra = demand_request(c, a), rb = demand_request(c, b);
-            add_line(&ls, &nl, &sb, ra < rb ? ra : rb);
+            add_line(&ls, &nl, &sb, demand_depth(c, a) + demand_depth(c, b), ra < rb ? ra : rb);
             c->d[i].shown = c->d[j].shown = true;
             push_unique(&clash_keys, a->key);
         }
@@ -917,7 +925,7 @@ static char *chain_text(chains *c)
             }
         }
         d->shown = true;
-        add_line(&ls, &nl, &sb, demand_request(c, d));
+        add_line(&ls, &nl, &sb, demand_depth(c, d), demand_request(c, d));
     }
     /* 3. one-per-name conflicts no clash above explains */
     for (int i = 0; i < c->same_name.count; i++) {
@@ -935,13 +943,13 @@ static char *chain_text(chains *c)
         strbuf_printf(&sb, "only one %s can be installed: ", pool_id2str(pool, name));
         put_records(p, &who, &sb);
         queue_free(&who);
-        add_line(&ls, &nl, &sb, INT32_MAX);
+        add_line(&ls, &nl, &sb, INT32_MAX, INT32_MAX);
     }
     /* 4. records that cannot be installed at all, and site records not said yet */
     if (nl && c->not_installable.count) {
         put_records(p, &c->not_installable, &sb);
         strbuf_puts(&sb, c->not_installable.count > 1 ? " cannot be installed" : " cannot be installed");
-        add_line(&ls, &nl, &sb, INT32_MAX);
+        add_line(&ls, &nl, &sb, INT32_MAX, INT32_MAX);
     }
     queue_free(&clash_keys);
     queue_free(&shown_names);
@@ -982,7 +990,8 @@ static char *chain_text(chains *c)
         }
     }
     if (shown > MAX_LINES)
-        strbuf_printf(&out, "\n  - and %zu more", shown - MAX_LINES);
+        strbuf_printf(&out, "\n  - and %zu more conflict%s", shown - MAX_LINES,
+                      shown - MAX_LINES == 1 ? "" : "s");
     for (size_t i = 0; i < nl; i++)
         free(ls[i].text);
     free(ls);
@@ -1007,6 +1016,7 @@ void hb_pool_explain(hb_pool *p, Solver *solv, const Queue *specdep, hb_solve_re
         c.p = p;
         c.specdep = specdep;
         map_init(&c.involved, pool->nsolvables);
+        c.reach_at = hb_calloc((size_t)pool->nsolvables + 1, sizeof *c.reach_at);
         queue_init(&c.same_name);
         queue_init(&c.not_installable);
         queue_init(&c.site_fixed);

@@ -331,7 +331,7 @@ def sudoku(tmp):
     chans = [("sudoku", SUDOKU)]
     clues = [("sudoku_0_0", 5), ("sudoku_0_1", 3), ("sudoku_0_4", 7)]
     d = solve(chans, specs=["%s ==%d" % c for c in clues])
-    expect_unsat("sudoku.json", d, "you asked for sudoku_0_0 ==5", "require sudoku_")
+    expect_unsat("sudoku.json", d, "you asked for sudoku_0_0 ==5", "requires sudoku_0_0 !=5")
     T.check("sudoku.json", not csp_has_solution(SUDOKU, clues), "independent search found a solution")
     T.check("sudoku.json", csp_has_solution(s9, [("s_0_0", 5), ("s_0_1", 3), ("s_0_4", 7)]),
             "independent search cannot solve the correct sudoku")
