@@ -364,19 +364,71 @@ static void reach_add(chains *c, Id s, Id parent, int request)
     c->reach_at[s] = (int)c->nr;
 }
 
+static int rank_desc(const void *a, const void *b, void *dp)
+{
+    const hb_pool *p = dp;
+    Pool *pool = p->pool;
+    Id x = *(const Id *)a, y = *(const Id *)b;
+    int c = pool_evrcmp(pool, pool->solvables[y].evr, pool->solvables[x].evr, EVRCMP_COMPARE);
+    return c ? c : x < y ? -1 : x > y;
+}
+
+/* By name, then best first: an order that does not depend on the order of the records. */
+static int name_rank(const void *a, const void *b, void *dp)
+{
+    const hb_pool *p = dp;
+    Pool *pool = p->pool;
+    Id x = *(const Id *)a, y = *(const Id *)b;
+    if (pool->solvables[x].name != pool->solvables[y].name)
+        return strcmp(pool_id2str(pool, pool->solvables[x].name), pool_id2str(pool, pool->solvables[y].name));
+    return rank_desc(a, b, dp);
+}
+
+static void reach_all(chains *c, Queue *next, Id parent, int request)
+{
+    solv_sort(next->elements, (size_t)next->count, sizeof(Id), name_rank, c->p);
+    for (int i = 0; i < next->count; i++)
+        if (!reached(c, next->elements[i]))
+            reach_add(c, next->elements[i], parent, request);
+    queue_empty(next);
+}
+
+static int request_cmp(const void *a, const void *b, void *cp)
+{
+    const chains *c = cp;
+    int x = c->d[*(const Id *)a].request, y = c->d[*(const Id *)b].request;
+    return x < y ? -1 : x > y;
+}
+
+/* The indices of the request demands, in the user's order. */
+static void requests_in_order(const chains *c, Queue *out)
+{
+    for (size_t i = 0; i < c->nd; i++)
+        if (c->d[i].kind == D_REQUEST)
+            queue_push(out, (Id)i);
+    solv_sort(out->elements, (size_t)out->count, sizeof(Id), request_cmp, (void *)c);
+}
+
 /* Breadth first from the requests (in the user's order) along the problem's requires
- * facts, over the records the problem involves: each record's shortest way in. */
+ * facts, over the records the problem involves: each record's shortest way in (among
+ * equals, by name and best first, so that the order of the records does not matter). */
 static void walk(chains *c)
 {
     Pool *pool = c->p->pool;
-    for (size_t i = 0; i < c->nd; i++) {
-        if (c->d[i].kind != D_REQUEST)
-            continue;
+    Queue next;
+    queue_init(&next);
+    Queue reqs;
+    queue_init(&reqs);
+    requests_in_order(c, &reqs);
+    for (int i = 0; i < reqs.count; i++) {
+        const demand *d = &c->d[reqs.elements[i]];
         Id s, sp;
-        FOR_PROVIDES(s, sp, c->d[i].dep)
+        FOR_PROVIDES(s, sp, d->dep)
             if (MAPTST(&c->involved, s) && !reached(c, s))
-                reach_add(c, s, 0, c->d[i].request);
+                queue_push(&next, s);
+        reach_all(c, &next, 0, d->request);
     }
+    queue_free(&reqs);
     for (size_t k = 0; k < c->nr; k++) {
         Id from = c->r[k].s;
         int request = c->r[k].request;
@@ -390,10 +442,12 @@ static void walk(chains *c)
             for (int j = 0; mine && j < d->allowed.count; j++) {
                 Id t = d->allowed.elements[j];
                 if (MAPTST(&c->involved, t) && !reached(c, t))
-                    reach_add(c, t, from, request);
+                    queue_push(&next, t);
             }
         }
+        reach_all(c, &next, from, request);
     }
+    queue_free(&next);
 }
 
 /* The demand's source that the walk reached first (NULL when none was reached). */
@@ -478,14 +532,6 @@ static void put_channel(const hb_pool *p, Id s, strbuf *out)
         strbuf_printf(out, " (%s)", pool->solvables[s].repo->name);
 }
 
-static int rank_desc(const void *a, const void *b, void *dp)
-{
-    const hb_pool *p = dp;
-    Pool *pool = p->pool;
-    Id x = *(const Id *)a, y = *(const Id *)b;
-    int c = pool_evrcmp(pool, pool->solvables[y].evr, pool->solvables[x].evr, EVRCMP_COMPARE);
-    return c ? c : x < y ? -1 : x > y;
-}
 
 /* The number of records of s's name, version and repo in the pool. */
 static int version_builds(const hb_pool *p, Id s)
@@ -653,7 +699,6 @@ typedef struct line {
     char *text;
     int depth;       /* records on its ways in: direct clashes first */
     int request;     /* the earliest request it starts from */
-    size_t order;    /* made in this order */
 } line;
 
 static int line_cmp(const void *a_, const void *b_, void *dp)
@@ -664,13 +709,13 @@ static int line_cmp(const void *a_, const void *b_, void *dp)
         return a->depth < b->depth ? -1 : 1;
     if (a->request != b->request)
         return a->request < b->request ? -1 : 1;
-    return a->order < b->order ? -1 : a->order > b->order;
+    return strcmp(a->text, b->text);   /* not the rules' order: that follows the records' */
 }
 
 static void add_line(line **ls, size_t *n, strbuf *sb, int depth, int request)
 {
     *ls = hb_reallocarray(*ls, *n + 1, sizeof **ls);
-    (*ls)[*n] = (line){sb->buf ? strbuf_detach(sb) : hb_strdup(""), depth, request, *n};
+    (*ls)[*n] = (line){sb->buf ? strbuf_detach(sb) : hb_strdup(""), depth, request};
     (*n)++;
 }
 
@@ -822,6 +867,13 @@ static void file_rule(hb_pool *p, Solver *solv, const Queue *specdep, Id rule, g
             push_unique(type == SOLVER_RULE_PKG_NOT_INSTALLABLE ? &c->not_installable : &c->site_fixed,
                         source);
             involve(c, source);
+            if (type != SOLVER_RULE_PKG_NOT_INSTALLABLE && pool->solvables[source].repo == p->site) {
+                d = find_demand(c, D_LOCK, source, 0, 0);   /* an installed site record stays */
+                if (d->src.count == 0) {
+                    queue_push(&d->src, source);
+                    d->key = pool->solvables[source].name;
+                }
+            }
         }
         break;
     default:
@@ -867,13 +919,6 @@ static char *flat_text(const hb_pool *p, group *gs, size_t ng)
     if (written == 0)
         strbuf_puts(&out, "the request cannot be satisfied");
     return strbuf_detach(&out);
-}
-
-static int request_cmp(const void *a, const void *b, void *cp)
-{
-    const chains *c = cp;
-    int x = c->d[*(const Id *)a].request, y = c->d[*(const Id *)b].request;
-    return x < y ? -1 : x > y;
 }
 
 /* The chain form (see docs/solver.md, "Explanation"): NULL when no line applies. */
@@ -961,10 +1006,7 @@ static char *chain_text(chains *c)
     /* the requests involved, in the user's order, for the heading */
     Queue reqs;
     queue_init(&reqs);
-    for (size_t i = 0; i < c->nd; i++)
-        if (c->d[i].kind == D_REQUEST)
-            queue_push(&reqs, (Id)i);
-    solv_sort(reqs.elements, (size_t)reqs.count, sizeof(Id), request_cmp, c);
+    requests_in_order(c, &reqs);
     strbuf out = STRBUF_INIT;
     size_t shown = 0;
     if (nl > 1) {
