@@ -719,6 +719,27 @@ static void add_line(line **ls, size_t *n, strbuf *sb, int depth, int request)
     (*n)++;
 }
 
+/* What a constrains side takes away from the other side: ", which excludes b 2 (ch)". */
+static void put_excluded(const chains *c, const demand *con, const demand *other, strbuf *out)
+{
+    Pool *pool = c->p->pool;
+    Queue ex;
+    queue_init(&ex);
+    Id s, sp;
+    FOR_PROVIDES(s, sp, con->dep) {
+        bool in = false;
+        for (int i = 0; i < other->allowed.count && !in; i++)
+            in = other->allowed.elements[i] == s;
+        if (in)
+            queue_push(&ex, s);
+    }
+    if (ex.count) {
+        strbuf_puts(out, ", which excludes ");
+        put_records(c->p, &ex, out);
+    }
+    queue_free(&ex);
+}
+
 /* A clash between two demands on one name: "A, but B[: only one N can be installed]". */
 static void clash_line(const chains *c, const demand *a, const demand *b, strbuf *out)
 {
@@ -730,31 +751,15 @@ static void clash_line(const chains *c, const demand *a, const demand *b, strbuf
         b = t;
     }
     put_side(c, a, out);
+    if (a->kind == D_CONSTRAINS)
+        put_excluded(c, a, b, out);
     strbuf_puts(out, ", but ");
     put_side(c, b, out);
-    const demand *con = b->kind == D_CONSTRAINS ? b : a->kind == D_CONSTRAINS ? a : NULL;
-    if (con) {
-        /* the records the constraint takes away from the other side */
-        const demand *other = con == a ? b : a;
-        Queue ex;
-        queue_init(&ex);
-        Id s, sp;
-        FOR_PROVIDES(s, sp, con->dep) {
-            bool in = false;
-            for (int i = 0; i < other->allowed.count && !in; i++)
-                in = other->allowed.elements[i] == s;
-            if (in)
-                queue_push(&ex, s);
-        }
-        if (ex.count) {
-            strbuf_puts(out, ", which excludes ");
-            put_records(c->p, &ex, out);
-        }
-        queue_free(&ex);
-    } else if (a->kind == b->kind && a->key == b->key && hb_pool_ns_entry(c->p, a->dep)) {
+    if (b->kind == D_CONSTRAINS)
+        put_excluded(c, b, a, out);
+    if (a->kind == b->kind && a->kind != D_CONSTRAINS && a->key == b->key && hb_pool_ns_entry(c->p, a->dep))
         /* two requests, or two records' depends (a mutex such as mpi 1.0 mpich / openmpi) */
         strbuf_printf(out, ": only one %s can be installed", pool_id2str(pool, a->key));
-    }
 }
 
 static void chains_free(chains *c)
@@ -940,7 +945,9 @@ static char *chain_text(chains *c)
         const demand *a = &c->d[i];
         for (size_t j = i + 1; j < c->nd; j++) {
             const demand *b = &c->d[j];
-            if (a->key != b->key || !a->allowed.count || !b->allowed.count ||
+            /* (a constrains may leave nothing: every record of the name is excluded) */
+            if (a->key != b->key || (!a->allowed.count && a->kind != D_CONSTRAINS) ||
+                (!b->allowed.count && b->kind != D_CONSTRAINS) ||
                 !disjoint(&a->allowed, &b->allowed) || alternatives(c, a, b))
                 continue;
             clash_line(c, a, b, &sb);
