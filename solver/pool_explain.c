@@ -719,6 +719,26 @@ static void add_line(line **ls, size_t *n, strbuf *sb, int depth, int request)
     (*n)++;
 }
 
+/* Which side of a clash comes first: requests, then shorter ways, the user's order, text. */
+static int side_cmp(const chains *c, const demand *a, const demand *b)
+{
+    if (side_order(a) != side_order(b))
+        return side_order(a) < side_order(b) ? -1 : 1;
+    int da = demand_depth(c, a), db = demand_depth(c, b);
+    if (da != db)
+        return da < db ? -1 : 1;
+    int ra = demand_request(c, a), rb = demand_request(c, b);
+    if (ra != rb)
+        return ra < rb ? -1 : 1;
+    strbuf sa = STRBUF_INIT, sb = STRBUF_INIT;
+    put_side(c, a, &sa);
+    put_side(c, b, &sb);
+    int r = strcmp(strbuf_str(&sa), strbuf_str(&sb));
+    strbuf_free(&sa);
+    strbuf_free(&sb);
+    return r;
+}
+
 /* What a constrains side takes away from the other side: ", which excludes b 2 (ch)". */
 static void put_excluded(const chains *c, const demand *con, const demand *other, strbuf *out)
 {
@@ -744,8 +764,7 @@ static void put_excluded(const chains *c, const demand *con, const demand *other
 static void clash_line(const chains *c, const demand *a, const demand *b, strbuf *out)
 {
     Pool *pool = c->p->pool;
-    if (side_order(b) < side_order(a) ||
-        (side_order(b) == side_order(a) && demand_depth(c, b) < demand_depth(c, a))) {
+    if (side_cmp(c, a, b) > 0) {
         const demand *t = a;
         a = b;
         b = t;
