@@ -699,6 +699,7 @@ typedef struct line {
     char *text;
     int depth;       /* records on its ways in: direct clashes first */
     int request;     /* the earliest request it starts from */
+    Id avail;        /* nothing matches this dependency: say what exists (first line per name) */
 } line;
 
 static int line_cmp(const void *a_, const void *b_, void *dp)
@@ -712,10 +713,10 @@ static int line_cmp(const void *a_, const void *b_, void *dp)
     return strcmp(a->text, b->text);   /* not the rules' order: that follows the records' */
 }
 
-static void add_line(line **ls, size_t *n, strbuf *sb, int depth, int request)
+static void add_line(line **ls, size_t *n, strbuf *sb, int depth, int request, Id avail)
 {
     *ls = hb_reallocarray(*ls, *n + 1, sizeof **ls);
-    (*ls)[*n] = (line){sb->buf ? strbuf_detach(sb) : hb_strdup(""), depth, request};
+    (*ls)[*n] = (line){sb->buf ? strbuf_detach(sb) : hb_strdup(""), depth, request, avail};
     (*n)++;
 }
 
@@ -956,7 +957,7 @@ static char *chain_text(chains *c)
     line *ls = NULL;
     size_t nl = 0;
     strbuf sb = STRBUF_INIT;
-    Queue clash_keys, shown_names;
+    Queue clash_keys, shown_names;   /* shown_names: names whose "available" was said */
     queue_init(&clash_keys);
     queue_init(&shown_names);
     /* 1. two demands on one name that no record satisfies together */
@@ -971,7 +972,7 @@ static char *chain_text(chains *c)
                 continue;
             clash_line(c, a, b, &sb);
             int ra = demand_request(c, a), rb = demand_request(c, b);
-            add_line(&ls, &nl, &sb, demand_depth(c, a) + demand_depth(c, b), ra < rb ? ra : rb);
+            add_line(&ls, &nl, &sb, demand_depth(c, a) + demand_depth(c, b), ra < rb ? ra : rb, 0);
             c->d[i].shown = c->d[j].shown = true;
             push_unique(&clash_keys, a->key);
         }
@@ -982,21 +983,12 @@ static char *chain_text(chains *c)
         if (d->allowed.count || d->kind == D_LOCK || d->kind == D_CONSTRAINS)
             continue;
         const pool_ns_entry *e = hb_pool_ns_entry(p, d->dep);
+        bool invalid = e && e->invalid;
         put_side(c, d, &sb);
-        if (e && e->invalid) {
-            strbuf_puts(&sb, ", which is not a valid MatchSpec (the channel's record is broken)");
-        } else {
-            strbuf_puts(&sb, ", but no package matches it");
-            bool fresh = true;
-            for (int k = 0; k < shown_names.count && fresh; k++)
-                fresh = shown_names.elements[k] != d->key;
-            if (fresh) {
-                put_available(p, d->dep, &sb);
-                queue_push(&shown_names, d->key);
-            }
-        }
+        strbuf_puts(&sb, invalid ? ", which is not a valid MatchSpec (the channel's record is broken)"
+                                 : ", but no package matches it");
         d->shown = true;
-        add_line(&ls, &nl, &sb, demand_depth(c, d), demand_request(c, d));
+        add_line(&ls, &nl, &sb, demand_depth(c, d), demand_request(c, d), invalid ? 0 : d->dep);
     }
     /* 3. one-per-name conflicts no clash above explains */
     for (int i = 0; i < c->same_name.count; i++) {
@@ -1014,27 +1006,37 @@ static char *chain_text(chains *c)
         strbuf_printf(&sb, "only one %s can be installed: ", pool_id2str(pool, name));
         put_records(p, &who, &sb);
         queue_free(&who);
-        add_line(&ls, &nl, &sb, INT32_MAX, INT32_MAX);
+        add_line(&ls, &nl, &sb, INT32_MAX, INT32_MAX, 0);
     }
     /* 4. records that cannot be installed at all, and site records not said yet */
     if (nl && c->not_installable.count) {
         put_records(p, &c->not_installable, &sb);
-        strbuf_puts(&sb, c->not_installable.count > 1 ? " cannot be installed" : " cannot be installed");
-        add_line(&ls, &nl, &sb, INT32_MAX, INT32_MAX);
+        strbuf_puts(&sb, " cannot be installed");
+        add_line(&ls, &nl, &sb, INT32_MAX, INT32_MAX, 0);
     }
     queue_free(&clash_keys);
-    queue_free(&shown_names);
     if (nl == 0) {
+        queue_free(&shown_names);
         free(ls);
         return NULL;
     }
     solv_sort(ls, nl, sizeof *ls, line_cmp, NULL);
+    size_t kept = 0;   /* without repeated lines */
+    for (size_t i = 0; i < nl; i++) {
+        bool dup = false;
+        for (size_t j = 0; j < kept && !dup; j++)
+            dup = strcmp(ls[i].text, ls[j].text) == 0;
+        if (dup)
+            free(ls[i].text);
+        else
+            ls[kept++] = ls[i];
+    }
+    nl = kept;
     /* the requests involved, in the user's order, for the heading */
     Queue reqs;
     queue_init(&reqs);
     requests_in_order(c, &reqs);
     strbuf out = STRBUF_INIT;
-    size_t shown = 0;
     if (nl > 1) {
         strbuf_puts(&out, "you asked for ");
         for (int i = 0; i < reqs.count; i++) {
@@ -1044,22 +1046,22 @@ static char *chain_text(chains *c)
         }
         strbuf_puts(&out, reqs.count > 1 ? ", which cannot all be installed:" : ", which cannot be installed:");
     }
-    for (size_t i = 0; i < nl; i++) {
-        bool dup = false;
-        for (size_t j = 0; j < i && !dup; j++)
-            dup = strcmp(ls[i].text, ls[j].text) == 0;
-        if (!dup && shown < MAX_LINES) {
-            if (nl > 1)
-                strbuf_puts(&out, "\n  - ");
-            strbuf_puts(&out, ls[i].text);
-            shown++;
-        } else if (!dup) {
-            shown++;
+    for (size_t i = 0; i < nl && i < MAX_LINES; i++) {
+        if (nl > 1)
+            strbuf_puts(&out, "\n  - ");
+        strbuf_puts(&out, ls[i].text);
+        Id key = ls[i].avail ? dep_key(p, ls[i].avail) : 0;
+        bool fresh = key != 0;
+        for (int k = 0; k < shown_names.count && fresh; k++)
+            fresh = shown_names.elements[k] != key;
+        if (fresh) {   /* what exists instead, once per name, on its first line */
+            put_available(p, ls[i].avail, &out);
+            queue_push(&shown_names, key);
         }
     }
-    if (shown > MAX_LINES)
-        strbuf_printf(&out, "\n  - and %zu more conflict%s", shown - MAX_LINES,
-                      shown - MAX_LINES == 1 ? "" : "s");
+    if (nl > MAX_LINES)
+        strbuf_printf(&out, "\n  - and %zu more", nl - MAX_LINES);
+    queue_free(&shown_names);
     for (size_t i = 0; i < nl; i++)
         free(ls[i].text);
     free(ls);
