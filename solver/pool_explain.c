@@ -1,10 +1,14 @@
-/* pool_explain.c — libsolv problems in the user's words.
+/* pool_explain.c — libsolv problems in the user's words (format: docs/solver.md, "Explanation").
  *
  * For each problem, solver_findallproblemrules gives the rules involved; solver_ruleinfo
- * says what each one is (a request, a depends, a constrains, one-per-name, a site lock).
- * Rules of one kind about the same dependency are grouped ("numpy 1.26.4 (conda-forge),
- * numpy 1.26.3 (conda-forge) and 4 more require python >=3.10,<3.11"), requests come
- * first, and a dependency nothing matches says what is there instead.  No rule ids.
+ * says what each one is.  They are filed as demands on a name (a request, the records of
+ * one name that require or constrain it, a site record that cannot change), each with the
+ * records of that name it leaves possible.  Two demands on one name whose sets do not meet
+ * are a clash, printed as the two ways from the requests that lead to it ("you asked for
+ * mpi4py -> mpi4py 3.1.6 py311h0a5e5b6_1 (ch) -> mpich 4.2.1 (ch) requires mpi 1.0 mpich");
+ * a dependency nothing matches says what is there instead.  Shortest ways first, at most
+ * MAX_LINES lines, in an order that does not depend on the records' order.  When no line
+ * applies, the older flat form (one sentence per group of rules) is used.  No rule ids.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -255,7 +259,6 @@ typedef struct demand {
     int request;     /* REQUEST: the job index */
     Queue src;       /* REQUIRES, CONSTRAINS: the records; LOCK: the site record */
     Queue allowed;   /* the records under key that this demand leaves possible, sorted */
-    bool shown;      /* said in a line already */
 } demand;
 
 /* Where the breadth-first walk from the requests reached a record: from a parent record
@@ -275,7 +278,7 @@ typedef struct chains {
     int *reach_at;   /* by solvable id: index in r + 1 (0: not reached) */
     Map involved;    /* every record a rule of the problem names */
     Queue same_name; /* names with a one-per-name rule */
-    Queue not_installable, site_fixed;
+    Queue not_installable;
 } chains;
 
 static int id_cmp(const void *a, const void *b, void *dp)
@@ -794,7 +797,6 @@ static void chains_free(chains *c)
     map_free(&c->involved);
     queue_free(&c->same_name);
     queue_free(&c->not_installable);
-    queue_free(&c->site_fixed);
 }
 
 static void involve(chains *c, Id s)
@@ -889,8 +891,8 @@ static void file_rule(hb_pool *p, Solver *solv, const Queue *specdep, Id rule, g
         g = find_group(gs, ng, (int)type, 0, 0);
         if (source > 1) {
             push_unique(&g->who, source);
-            push_unique(type == SOLVER_RULE_PKG_NOT_INSTALLABLE ? &c->not_installable : &c->site_fixed,
-                        source);
+            if (type == SOLVER_RULE_PKG_NOT_INSTALLABLE)
+                push_unique(&c->not_installable, source);
             involve(c, source);
             if (type != SOLVER_RULE_PKG_NOT_INSTALLABLE && pool->solvables[source].repo == p->site) {
                 d = find_demand(c, D_LOCK, source, 0, 0);   /* an installed site record stays */
@@ -973,7 +975,6 @@ static char *chain_text(chains *c)
             clash_line(c, a, b, &sb);
             int ra = demand_request(c, a), rb = demand_request(c, b);
             add_line(&ls, &nl, &sb, demand_depth(c, a) + demand_depth(c, b), ra < rb ? ra : rb, 0);
-            c->d[i].shown = c->d[j].shown = true;
             push_unique(&clash_keys, a->key);
         }
     }
@@ -987,7 +988,6 @@ static char *chain_text(chains *c)
         put_side(c, d, &sb);
         strbuf_puts(&sb, invalid ? ", which is not a valid MatchSpec (the channel's record is broken)"
                                  : ", but no package matches it");
-        d->shown = true;
         add_line(&ls, &nl, &sb, demand_depth(c, d), demand_request(c, d), invalid ? 0 : d->dep);
     }
     /* 3. one-per-name conflicts no clash above explains */
@@ -1008,7 +1008,7 @@ static char *chain_text(chains *c)
         queue_free(&who);
         add_line(&ls, &nl, &sb, INT32_MAX, INT32_MAX, 0);
     }
-    /* 4. records that cannot be installed at all, and site records not said yet */
+    /* 4. records that cannot be installed at all */
     if (nl && c->not_installable.count) {
         put_records(p, &c->not_installable, &sb);
         strbuf_puts(&sb, " cannot be installed");
@@ -1089,7 +1089,6 @@ void hb_pool_explain(hb_pool *p, Solver *solv, const Queue *specdep, hb_solve_re
         c.reach_at = hb_calloc((size_t)pool->nsolvables + 1, sizeof *c.reach_at);
         queue_init(&c.same_name);
         queue_init(&c.not_installable);
-        queue_init(&c.site_fixed);
         for (int i = 0; i < rules.count; i++)
             file_rule(p, solv, specdep, rules.elements[i], &gs, &ng, &c);
         char *text = chain_text(&c);
