@@ -555,8 +555,8 @@ static int version_builds(const hb_pool *p, Id s)
 /* Records (of one name, as a rule names them): "python 3.12.3 and 3.11.9 (ch)", best
  * first, grouped by channel; a version's builds are named when the pool has other builds
  * of it ("mpi4py 3.1.6 py311h0a5e5b6_1 (ch)", "mpi4py 3.1.6 builds py312h4a4f8d5_1 and
- * py312h0a5e5b6_1 (ch)"), and always for site records; at most MAX_LISTED versions, then
- * "and N more".  Returns true when it names more than one record. */
+ * py312h0a5e5b6_1 (ch)"), and always for site records; at most MAX_LISTED versions (and builds
+ * of a version), then "and N more".  Returns true when it names more than one record. */
 static bool put_records(const hb_pool *p, const Queue *who, strbuf *out)
 {
     Pool *pool = p->pool;
@@ -618,8 +618,8 @@ static bool put_records(const hb_pool *p, const Queue *who, strbuf *out)
             if (site || version_builds(p, t) != nb) {
                 if (nb > 1)
                     strbuf_puts(out, " builds");
-                int j = 0;
-                for (int i = 0; i < q.count; i++) {
+                int j = 0, show = nb > MAX_LISTED + 1 ? MAX_LISTED : nb;
+                for (int i = 0; i < q.count && j < show; i++) {
                     if (entry_of[i] != m + 1)
                         continue;
                     const conda_record *b = hb_pool_record(p, q.elements[i]);
@@ -627,6 +627,8 @@ static bool put_records(const hb_pool *p, const Queue *who, strbuf *out)
                                   b->build ? b->build : "");
                     j++;
                 }
+                if (nb > show)
+                    strbuf_printf(out, " and %d more", nb - show);
             }
         }
         put_channel(p, s, out);
