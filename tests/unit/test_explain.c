@@ -140,6 +140,19 @@ static void test_caps(void)
     CHECK_STR(t, "you asked for tool -> tool 6, 5, 4 (test) and 3 more require __glibc >=9, but no package "
                  "matches it (available: __glibc 2.17 0 (site))");
     free(t);
+    /* at most three builds of a version, named because another build exists */
+    const char *builds[] = {"b1", "b2", "b3", "b4", "b5", "b6"};
+    for (size_t i = 0; i < 6; i++)
+        add(p, repo, &st, "w", "1.0", builds[i], "__glibc >=9", NULL);
+    add(p, repo, &st, "w", "1.0", "b7", "nothing-x", NULL);
+    const char *s3[] = {"w"};
+    t = unsat(p, s3, 1);
+    CHECK_STR(t, "you asked for w, which cannot be installed:\n"
+                 "  - you asked for w -> w 1.0 b7 (test) requires nothing-x, but no package matches it (no "
+                 "package named nothing-x is available)\n"
+                 "  - you asked for w -> w 1.0 builds b6, b5, b4 and 3 more (test) require __glibc >=9, but no "
+                 "package matches it (available: __glibc 2.17 0 (site))");
+    free(t);
     /* a long way in keeps its ends */
     char name[16], next[16];
     for (int i = 0; i < 9; i++) {
