@@ -218,7 +218,8 @@ static unsigned rnd(unsigned n)
 static void random_spec(char *buf, size_t size)
 {
     static const char *const ops[] = {">=", "<", "==", "!="};
-    snprintf(buf, size, "n%u %s%u", rnd(6), ops[rnd(4)], 1 + rnd(3));
+    unsigned name = rnd(6), op = rnd(4), version = 1 + rnd(3);   /* in this order on every compiler */
+    snprintf(buf, size, "n%u %s%u", name, ops[op], version);
 }
 
 static void test_random(void)
