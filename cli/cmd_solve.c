@@ -242,8 +242,18 @@ static void print_text(const hb_solve_result *res)
         return;
     }
     fprintf(stderr, "hpcbuild: the request cannot be satisfied:\n");
-    for (size_t i = 0; i < res->nproblems; i++)
-        fprintf(stderr, "  %s\n", res->problems[i]);
+    for (size_t i = 0; i < res->nproblems; i++) {
+        /* a problem is one line, or a heading and "\n  - " lines: all indented by two */
+        if (i > 0 && strchr(res->problems[i - 1], '\n'))
+            fputc('\n', stderr);
+        fputs("  ", stderr);
+        for (const char *c = res->problems[i]; *c; c++) {
+            fputc(*c, stderr);
+            if (*c == '\n')
+                fputs("  ", stderr);
+        }
+        fputc('\n', stderr);
+    }
 }
 
 /* The site file to use: --site FILE, else $HPCBUILD_SITE (an error when missing), else
