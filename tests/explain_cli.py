@@ -49,7 +49,14 @@ def unsat(group, args):
                 % (args, rc, out, err, jrc, jout, jerr))
         return None
     problems = d["problems"]
-    T.check(group, err == HEADING + "".join("  %s\n" % p for p in problems),
+    # text: each problem indented by two (its "- " lines too), a blank line after a
+    # multi-line problem when another follows
+    want = HEADING
+    for i, p in enumerate(problems):
+        if i and "\n" in problems[i - 1]:
+            want += "\n"
+        want += "  " + p.replace("\n", "\n  ") + "\n"
+    T.check(group, err == want,
             "text and --json differ for %s:\n%s\n%r" % (args, err, problems))
     plain(group, problems)
     return problems
