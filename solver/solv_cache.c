@@ -460,3 +460,50 @@ int hb_solv_cache_load(const char *path, const char *key, hb_pool *pool, const c
         *repo_index = idx;
     return 1;
 }
+
+/* --- where and for what ------------------------------------------------------------------ */
+
+char *hb_solv_cache_path(const char *root, const char *label, const char *subdir, hb_error *err)
+{
+    strbuf sb = STRBUF_INIT;
+    strbuf_printf(&sb, "%s/solv", root);
+    if (mkdir(sb.buf, 0755) != 0 && errno != EEXIST) {
+        hb_error_set(err, HB_ESYS, "cannot create '%s': %s", sb.buf, strerror(errno));
+        strbuf_free(&sb);
+        return NULL;
+    }
+    strbuf id = STRBUF_INIT;
+    strbuf_printf(&id, "%s\n%s", label, subdir);
+    char hex[HB_HASH_HEX_MAX];
+    hb_hash_buffer_hex(HB_HASH_SHA256, id.buf, id.len, hex);
+    strbuf_free(&id);
+    strbuf_printf(&sb, "/%s.solv", hex);
+    return strbuf_detach(&sb);
+}
+
+char *hb_solv_cache_key_local(const char *path, const char *label, const char *subdir, unsigned flags)
+{
+    struct stat st;
+    char *real = realpath(path, NULL);
+    if (!real || stat(real, &st) != 0) {
+        free(real);
+        return NULL;
+    }
+    strbuf sb = STRBUF_INIT;
+    strbuf_printf(&sb, "hpcbuild %s\nlocal %s\nsize %lld\nmtime %lld.%09ld\ninode %llu:%llu\n"
+                       "label %s\nsubdir %s\nflags %u\n",
+                  HPCBUILD_VERSION, real, (long long)st.st_size, (long long)st.st_mtim.tv_sec,
+                  st.st_mtim.tv_nsec, (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
+                  label, subdir, flags);
+    free(real);
+    return strbuf_detach(&sb);
+}
+
+char *hb_solv_cache_key_remote(const char *url, const char *sha256, const char *label, const char *subdir,
+                               unsigned flags)
+{
+    strbuf sb = STRBUF_INIT;
+    strbuf_printf(&sb, "hpcbuild %s\nremote %s\nsha256 %s\nlabel %s\nsubdir %s\nflags %u\n",
+                  HPCBUILD_VERSION, url, sha256, label, subdir, flags);
+    return strbuf_detach(&sb);
+}

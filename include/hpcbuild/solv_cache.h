@@ -38,6 +38,17 @@ int hb_solv_cache_load(const char *path, const char *key, hb_pool *pool, const c
                        char **why, hb_error *err);
 
 size_t hb_solv_cache_count(const hb_solv_cache *c);
+
+/* Where a subdir's cache file lives: <root>/solv/<sha256 of label and subdir>.solv, one
+ * file per channel subdir (a new repodata replaces it).  Creates <root>/solv. */
+char *hb_solv_cache_path(const char *root, const char *label, const char *subdir, hb_error *err);
+/* The key of a local repodata file (its real path, size, mtime in ns and inode) or of a
+ * downloaded one (its URL and the body's sha256), with the channel label, the subdir, the
+ * loader flags and hpcbuild's version: any change makes an old cache file stale.  A local
+ * file that cannot be stat'ed gives NULL. */
+char *hb_solv_cache_key_local(const char *path, const char *label, const char *subdir, unsigned flags);
+char *hb_solv_cache_key_remote(const char *url, const char *sha256, const char *label, const char *subdir,
+                               unsigned flags);
 void hb_solv_cache_free(hb_solv_cache *c);
 
 #endif
