@@ -33,7 +33,7 @@ SUBDIRS = (PLATFORM, "noarch")
 BASE_ARGS = ["--platform", PLATFORM, "--virtual", "__osx=13.0"]
 # noarch is reached through binutils_impl_linux-aarch64 (sysroot, kernel headers) and pip
 SPECS = [["curl"], ["libcurl", "openssl=3"], ["curl", "binutils_impl_linux-aarch64"],
-         ["xz", "zstd", "ncurses", "tk"], ["curl=0.1"], ["nothing-of-that-name"],
+         ["xz", "zstd", "ncurses", "tk"], ["libcur*"], ["curl=0.1"], ["nothing-of-that-name"],
          ["python=3.9", "pip"]]
 
 
