@@ -114,6 +114,7 @@ typedef struct loader_subdir {
     char *where;                   /* the file, directory or URL read, for errors */
     repodata *rd;                  /* NULL: absent, or handed to the channel set */
     repodata_shard_index *idx;     /* sharded subdirs: the index */
+    bool remote;                   /* read over HTTP: its shards must be too */
     size_t *by_name;               /* whole subdirs in a sharded load: records sorted by name */
 } loader_subdir;
 
@@ -287,6 +288,7 @@ static int open_remote_subdir(hb_channel_loader *ld, loader_channel *c, loader_s
         if (!sd->rd && err)
             err->code = HB_EIO;
         sd->where = strbuf_detach(&url);
+        sd->remote = true;
         hb_fetch_free(&f);
         return sd->rd ? 1 : -1;
     }
@@ -556,6 +558,9 @@ static int read_shards(hb_channel_loader *ld, shard_job *jobs, size_t n, hb_erro
         int kind = hb_fetch_classify_url(j->url, &path, err);
         if (kind < 0) {
             rc = hb_error_prefix(err, "%s: shard of '%s'", j->sd->where, j->name);
+        } else if (kind == 1 && j->sd->remote) {
+            rc = hb_error_set(err, HB_EIO, "%s: the shard of '%s' is at %s: a remote index's shards "
+                              "must be http(s) URLs", j->sd->where, j->name, j->url);
         } else if (kind == 1) {
             if (hb_read_file(path, &j->data, err) < 0)
                 rc = hb_error_prefix(err, "%s: shard of '%s'", j->sd->where, j->name);

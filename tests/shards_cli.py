@@ -107,9 +107,9 @@ def by_name(doc):
     return out
 
 
-def write_index(subdir_dir, subdir, hashes, version_key="version"):
+def write_index(subdir_dir, subdir, hashes, version_key="version", shards_base_url="./shards/"):
     index = {version_key: 1,
-             "info": {"base_url": "", "shards_base_url": "./shards/", "subdir": subdir,
+             "info": {"base_url": "", "shards_base_url": shards_base_url, "subdir": subdir,
                       "created_at": "2024-05-01T00:00:00Z"},
              "shards": hashes}
     z = zstd_many({"i": mp(index)})["i"]
@@ -412,6 +412,14 @@ def http(tmp, sh, hashes):
         os.environ["HPCBUILD_CACHE"] = os.path.join(tmp, "cache3")
         os.unlink(lc)
         one_line_error("http: missing shard", [chan], ["curl"], "shard of 'libcurl'", url, "404")
+        # a remote index cannot send the loader to local files
+        shutil.copyfile(saved, lc)
+        sdir = os.path.join(root, "sh", PLATFORM)
+        local_shards = file_url(os.path.join(sh, PLATFORM, "shards")) + "/"
+        write_index(sdir, PLATFORM, {n: bytes.fromhex(h) for n, h in P.items()},
+                    shards_base_url=local_shards)
+        one_line_error("http: file shards", [chan], ["curl"], chan + "/%s/repodata_shards.msgpack.zst" % PLATFORM,
+                       "shard of 'curl'", local_shards, "must be http(s)")
     finally:
         proc.kill()
         proc.wait()
