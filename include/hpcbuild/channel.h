@@ -5,7 +5,8 @@
  * the shards of the names the solve can reach), repodata.json.zst, repodata.json.  Remote
  * files go through hb_fetch_one/hb_fetch_many into the cache (a 404, 403 or 410 moves on to
  * the next file; conditional requests reuse the cached body; a cached shard whose sha256 is
- * the index's is reused with no request).  One of the two subdirs may be missing; neither is
+ * the index's is reused with no request; a remote index's shards must be http(s) URLs).
+ * One of the two subdirs may be missing; neither is
  * an HB_EINVAL error naming both paths or URLs.  Unreadable or invalid repodata, a missing
  * shard or one whose sha256 is not the index's: HB_EIO, naming the file or URL.
  *
