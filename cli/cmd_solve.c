@@ -339,10 +339,13 @@ static int run_solve(solve_options *o)
             status = cli_fail(CLI_USAGE, "%s", err.msg);
     if (status == CLI_OK && hb_site_add_externals(&site, pool, &err) != 0)
         status = cli_fail(CLI_USAGE, "%s", err.msg);
-    for (size_t i = 0; i < o->nchannels && status == CLI_OK; i++)
-        if (hb_channel_load(&cs, pool, o->channels[i], o->platform, (int)(o->nchannels - i),
-                            have_cache ? &cache : NULL, &err) != 0)
-            status = cli_fail_error(&err);
+    /* One loader for all channels: sharded subdirs fetch only what the specs reach. */
+    hb_channel_loader *loader = hb_channel_loader_new(o->platform, have_cache ? &cache : NULL);
+    for (size_t i = 0; i < o->nchannels; i++)
+        hb_channel_loader_add(loader, o->channels[i], (int)(o->nchannels - i));
+    if (status == CLI_OK && hb_channel_loader_load(loader, &cs, pool, o->specs, o->nspecs, &err) != 0)
+        status = cli_fail_error(&err);
+    hb_channel_loader_free(loader);
     hb_solve_result res = {0};
     if (status == CLI_OK) {
         if (hb_pool_solve(pool, o->specs, o->nspecs, &res, &err) != 0) {

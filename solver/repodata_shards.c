@@ -342,8 +342,17 @@ int repodata_add_shard(repodata *rd, const repodata_shard_index *idx, const char
     repodata_sha256(data, len, got);
     int rc = 0;
     if (memcmp(got, want, 32) != 0) {
-        rc = hb_error_set(err, HB_EINVAL, "%s: sha256 mismatch (the shard is corrupt or stale)",
-                          label.buf);
+        static const char hex[] = "0123456789abcdef";
+        char want_hex[65], got_hex[65];
+        for (int i = 0; i < 32; i++) {
+            want_hex[2 * i] = hex[want[i] >> 4], want_hex[2 * i + 1] = hex[want[i] & 15];
+            got_hex[2 * i] = hex[got[i] >> 4], got_hex[2 * i + 1] = hex[got[i] & 15];
+        }
+        want_hex[64] = got_hex[64] = '\0';
+        char *url = repodata_shard_url(idx, name);
+        rc = hb_error_set(err, HB_EINVAL, "%s: sha256 mismatch for %s: expected %s, got %s (the shard "
+                          "is corrupt or stale)", label.buf, url ? url : "(no URL)", want_hex, got_hex);
+        free(url);
         strbuf_free(&label);
         return rc;
     }

@@ -357,15 +357,19 @@ def http_channels(tmp, hi):
                 and got["native"]["url"] == chan + "/linux-64/" + got["native"]["fn"],
                 "urls: %s" % got)
         first = log()
-        T.check("http", first == [("/hi/linux-64/repodata.json.zst", 404, False),
+        T.check("http", first == [("/hi/linux-64/repodata_shards.msgpack.zst", 404, False),
+                                  ("/hi/linux-64/repodata.json.zst", 404, False),
                                   ("/hi/linux-64/repodata.json", 200, False),
+                                  ("/hi/noarch/repodata_shards.msgpack.zst", 404, False),
                                   ("/hi/noarch/repodata.json.zst", 200, False)], "first: %s" % first)
         rc, out, err = run_cli("solve", "-c", chan, "--platform", "linux-64", "--virtual",
                                "__glibc=2.28", "app")
         second = log()
         T.check("http", rc == 0 and out.startswith("app 1.0 0 %s\n" % chan) and second ==
-                [("/hi/linux-64/repodata.json.zst", 404, False),
+                [("/hi/linux-64/repodata_shards.msgpack.zst", 404, False),
+                 ("/hi/linux-64/repodata.json.zst", 404, False),
                  ("/hi/linux-64/repodata.json", 304, True),
+                 ("/hi/noarch/repodata_shards.msgpack.zst", 404, False),
                  ("/hi/noarch/repodata.json.zst", 304, True)], "second: %s %r" % (second, err))
         T.check("http", os.path.isdir(os.path.join(env["HPCBUILD_CACHE"], "http")), "cache dir")
         expect_usage("http", ["-c", base + "/absent", "app"], base + "/absent/linux-64/",

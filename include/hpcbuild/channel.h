@@ -1,14 +1,23 @@
 /* channel.h — conda channels and the machine's virtual packages, for a solve.
  *
- * A channel is a local path, a file:// URL or an http(s):// URL.  hb_channel_load reads
- * <channel>/<platform>/ and <channel>/noarch/: local ones with repodata_load_subdir, remote
- * ones through hb_fetch_one into the cache (repodata.json.zst first, repodata.json when
- * the .zst is 404; conditional requests reuse the cached body).  One of the two subdirs may
- * be missing; neither is an HB_EINVAL error naming both paths or URLs.  The loader adds
- * every record to the pool with the given priority (unreadable or invalid repodata: HB_EIO,
- * naming the file); the repodata stay in the set, which
- * must outlive the pool.  Records carry the channel text as given (trailing '/' removed),
- * and the subdir's name when neither the record nor info.subdir names one.
+ * A channel is a local path, a file:// URL or an http(s):// URL.  Each of <channel>/<platform>/
+ * and <channel>/noarch/ is read from the first of: repodata_shards.msgpack.zst (CEP 16: only
+ * the shards of the names the solve can reach), repodata.json.zst, repodata.json.  Remote
+ * files go through hb_fetch_one/hb_fetch_many into the cache (a 404, 403 or 410 moves on to
+ * the next file; conditional requests reuse the cached body; a cached shard whose sha256 is
+ * the index's is reused with no request; a remote index's shards must be http(s) URLs).
+ * One of the two subdirs may be missing; neither is
+ * an HB_EINVAL error naming both paths or URLs.  Unreadable or invalid repodata, a missing
+ * shard or one whose sha256 is not the index's: HB_EIO, naming the file or URL.
+ *
+ * hb_channel_loader reads several channels with one shard closure: the names of the specs,
+ * then the depends names (MatchSpec names; `dep:`/`pkg:`/`virtual:` capabilities skipped)
+ * of every record of a reached name in any channel, repeated until nothing new appears; a
+ * name reached through channel A is looked up in channel B's index too.  The loader adds
+ * every record read to the pool, one repo per subdir at the channel's priority; the
+ * repodata stay in the set, which must outlive the pool.  Records carry the channel text as
+ * given (trailing '/' removed), and the subdir's name when neither the record nor
+ * info.subdir names one.  hb_channel_load reads one channel whole (every shard).
  * hb_virtuals_detect lists the virtual packages of this machine for a target subdir
  * (SPECS.md §10.3): __unix, __linux, __glibc, __osx, __win and __archspec (version 1,
  * build from the subdir); never __cuda.  hb_virtuals_set overrides, adds or (empty
@@ -40,11 +49,36 @@ char *hb_channel_local_path(const char *channel, hb_error *err);
 bool hb_channel_is_remote(const char *channel);
 /* The channel's label: the text given without trailing '/' (malloc'd). */
 char *hb_channel_label(const char *channel);
-/* cache: where remote repodata go (NULL: remote channels are an error); the caller has
- * called hb_http_global_init. */
+/* One channel, whole (every shard of a sharded subdir).  cache: where remote repodata go
+ * (NULL: remote channels are an error); the caller has called hb_http_global_init. */
 int hb_channel_load(hb_channel_set *cs, hb_pool *pool, const char *channel, const char *platform,
                     int priority, const hb_fetch_cache *cache, hb_error *err);
 void hb_channel_set_free(hb_channel_set *cs);
+
+/* Several channels loaded with one shard closure: _new, _add each channel (nothing is read
+ * yet), then _load once with the specs of the solve. */
+typedef struct hb_channel_loader hb_channel_loader;
+
+typedef struct hb_channel_load_stats {
+    size_t sharded_subdirs;    /* subdirs read through a shard index */
+    size_t names;              /* names in the closure (specs and depends) */
+    size_t shards_read;        /* shards read from local files or downloaded */
+    size_t shards_cached;      /* remote shards reused from the cache, no request sent */
+    size_t rounds;             /* fetch rounds (each one hb_fetch_many) */
+} hb_channel_load_stats;
+
+/* cache: as for hb_channel_load; platform is copied. */
+hb_channel_loader *hb_channel_loader_new(const char *platform, const hb_fetch_cache *cache);
+/* Queues a channel at a priority (higher wins; give the first channel the highest). */
+void hb_channel_loader_add(hb_channel_loader *ld, const char *channel, int priority);
+/* Reads every queued channel (in order) into pool and cs.  specs: the MatchSpecs of the
+ * solve, whose names seed the shard closure (an invalid one is an HB_EINVAL error); specs
+ * NULL: every shard.  Call once. */
+int hb_channel_loader_load(hb_channel_loader *ld, hb_channel_set *cs, hb_pool *pool,
+                           const char *const *specs, size_t nspecs, hb_error *err);
+/* What the last load did (for tests and verbose output). */
+hb_channel_load_stats hb_channel_loader_stats(const hb_channel_loader *ld);
+void hb_channel_loader_free(hb_channel_loader *ld);
 
 /* The subdir of this machine, or NULL when unknown. */
 const char *hb_platform_native(void);

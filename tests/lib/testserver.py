@@ -35,6 +35,7 @@ import urllib.parse
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 64   # parallel fetches open many connections at once
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
