@@ -328,11 +328,16 @@ static int run_solve(solve_options *o)
     bool remote = false, have_cache = false;
     for (size_t i = 0; i < o->nchannels; i++)
         remote = remote || hb_channel_is_remote(o->channels[i]);
+    /* The cache holds downloads and every channel's .solv files; local channels work
+     * without one (only slower), remote ones need it. */
     if (remote) {
         if (hb_http_global_init(&err) != 0 || hb_fetch_cache_open(&cache, NULL, &err) != 0)
             status = cli_fail(CLI_FAILED, "%s", err.msg);
         else
             have_cache = true;
+    } else {
+        hb_error cerr;
+        have_cache = hb_fetch_cache_open(&cache, NULL, &cerr) == 0;
     }
     for (size_t i = 0; i < virt.n && status == CLI_OK; i++)
         if (hb_pool_add_virtual(pool, virt.v[i].name, virt.v[i].version, virt.v[i].build, &err) != 0)

@@ -14,6 +14,7 @@
 #include "hpcbuild/alloc.h"
 #include "hpcbuild/hash.h"
 #include "hpcbuild/http.h"
+#include "hpcbuild/solv_cache.h"
 #include "hpcbuild/matchspec.h"
 #include "hpcbuild/strbuf.h"
 #include "hpcbuild/zstd_io.h"
@@ -115,6 +116,9 @@ typedef struct loader_subdir {
     repodata *rd;                  /* NULL: absent, or handed to the channel set */
     repodata_shard_index *idx;     /* sharded subdirs: the index */
     bool remote;                   /* read over HTTP: its shards must be too */
+    char *file;                    /* a whole subdir: the repodata file to parse (local or cached body) */
+    char *url;                     /* a whole remote subdir: its URL (for record URLs and errors) */
+    char *cache_key;               /* a whole subdir: its .solv cache key, or NULL */
     size_t *by_name;               /* whole subdirs in a sharded load: records sorted by name */
 } loader_subdir;
 
@@ -167,6 +171,9 @@ void hb_channel_loader_free(hb_channel_loader *ld)
         loader_channel *c = &ld->ch[i];
         for (size_t k = 0; k < 2; k++) {
             free(c->sub[k].where);
+            free(c->sub[k].file);
+            free(c->sub[k].url);
+            free(c->sub[k].cache_key);
             repodata_free(c->sub[k].rd);
             repodata_shard_index_free(c->sub[k].idx);
             free(c->sub[k].by_name);
@@ -199,10 +206,30 @@ static int open_local_subdir(hb_channel_loader *ld, loader_channel *c, loader_su
             ld->stats.sharded_subdirs++;
         }
     } else {
+        /* parsed later, unless its .solv cache is current (see load_whole) */
+        strbuf p = STRBUF_INIT;
+        strbuf_printf(&p, "%s/%s", dir, is_file(dir, "repodata.json.zst") ? "repodata.json.zst" : "repodata.json");
         sd->where = hb_strdup(dir);
-        sd->rd = repodata_load_subdir(dir, &opt, err);
+        sd->file = strbuf_detach(&p);
+        sd->cache_key = hb_solv_cache_key_local(sd->file, c->label, sd->name, 0);
+        return 0;
     }
     if (!sd->rd) {
+        if (err)
+            err->code = HB_EIO;   /* the channel's data, not the user's input */
+        return -1;
+    }
+    return 0;
+}
+
+/* Parses a whole subdir's repodata into sd->rd. */
+static int parse_whole(loader_channel *c, loader_subdir *sd, hb_error *err)
+{
+    const repodata_options opt = {.url = sd->url, .channel = c->label, .flags = 0};
+    sd->rd = repodata_load_file(sd->file, &opt, err);
+    if (!sd->rd) {
+        if (sd->url)
+            hb_error_prefix(err, "%s", sd->url);
         if (err)
             err->code = HB_EIO;   /* the channel's data, not the user's input */
         return -1;
@@ -280,17 +307,19 @@ static int open_remote_subdir(hb_channel_loader *ld, loader_channel *c, loader_s
                     ld->stats.sharded_subdirs++;
                 }
             } else {
-                sd->rd = repodata_load_file(f.path, &ropt, err);
-                if (!sd->rd)
-                    hb_error_prefix(err, "%s", url.buf);
+                /* parsed later, unless its .solv cache is current (see load_whole) */
+                sd->file = hb_strdup(f.path);
+                sd->url = hb_strdup(url.buf);
+                sd->cache_key = hb_solv_cache_key_remote(url.buf, f.sha256_hex, c->label, sd->name, 0);
             }
         }
-        if (!sd->rd && err)
+        bool ok = sd->rd || sd->file;
+        if (!ok && err)
             err->code = HB_EIO;
         sd->where = strbuf_detach(&url);
         sd->remote = true;
         hb_fetch_free(&f);
-        return sd->rd ? 1 : -1;
+        return ok ? 1 : -1;
     }
     return 0;
 }
@@ -687,6 +716,55 @@ static int load_shards(hb_channel_loader *ld, const char *const *specs, size_t n
     return rc;
 }
 
+static void keep_cached(hb_channel_set *cs, hb_solv_cache *sc)
+{
+    cs->cached = hb_reallocarray(cs->cached, cs->ncached + 1, sizeof *cs->cached);
+    cs->cached[cs->ncached++] = sc;
+}
+
+/* A whole subdir into the pool: from its .solv cache when that is current, else parsed
+ * (and the cache written for next time). */
+static int load_whole(hb_channel_loader *ld, loader_channel *c, loader_subdir *sd, hb_channel_set *cs,
+                      hb_pool *pool, hb_error *err)
+{
+    char *path = NULL;
+    bool rebuild = false;
+    if (ld->cache && sd->cache_key) {
+        hb_error cerr;
+        path = hb_solv_cache_path(ld->cache->root, c->label, sd->name, &cerr);
+        hb_solv_cache *sc = NULL;
+        char *why = NULL;
+        int got = path ? hb_solv_cache_load(path, sd->cache_key, pool, c->label, sd->name, c->priority, &sc,
+                                            NULL, &why, &cerr)
+                       : -1;
+        if (got == 1) {
+            keep_cached(cs, sc);
+            ld->stats.cache_hits++;
+            free(path);
+            return 0;
+        }
+        rebuild = got == 0 && why && strcmp(why, "absent") != 0;
+        free(why);
+    }
+    int rc = parse_whole(c, sd, err);
+    int repo = -1;
+    if (rc == 0) {
+        repodata *rd = sd->rd;
+        sd->rd = NULL;   /* the set owns it now */
+        repo = (int)hb_pool_repo_count(pool);
+        rc = add_subdir(cs, pool, rd, c->label, sd->name, c->priority, sd->where, err);
+        if (rc == 0 && path) {
+            hb_error werr;
+            if (hb_solv_cache_write(path, sd->cache_key, rd, pool, repo, &werr) == 0) {
+                ld->stats.cache_written++;
+                ld->stats.cache_rebuilt += rebuild;
+            }
+        }
+    }
+    free(path);
+    return rc;
+}
+
 int hb_channel_loader_load(hb_channel_loader *ld, hb_channel_set *cs, hb_pool *pool,
                            const char *const *specs, size_t nspecs, hb_error *err)
 {
@@ -701,11 +779,22 @@ int hb_channel_loader_load(hb_channel_loader *ld, hb_channel_set *cs, hb_pool *p
         for (size_t k = 0; k < c->nsub; k++)
             sharded = sharded || c->sub[k].idx;
     }
-    if (rc == 0 && sharded)
-        rc = load_shards(ld, specs, nspecs, err);
+    if (rc == 0 && sharded) {
+        /* whole subdirs feed the shard closure with their records: parse them all */
+        for (size_t i = 0; i < ld->n && rc == 0; i++)
+            for (size_t k = 0; k < ld->ch[i].nsub && rc == 0; k++)
+                if (ld->ch[i].sub[k].file)
+                    rc = parse_whole(&ld->ch[i], &ld->ch[i].sub[k], err);
+        if (rc == 0)
+            rc = load_shards(ld, specs, nspecs, err);
+    }
     for (size_t i = 0; i < ld->n && rc == 0; i++) {
         loader_channel *c = &ld->ch[i];
         for (size_t k = 0; k < c->nsub && rc == 0; k++) {
+            if (!c->sub[k].rd && c->sub[k].file) {
+                rc = load_whole(ld, c, &c->sub[k], cs, pool, err);
+                continue;
+            }
             repodata *rd = c->sub[k].rd;
             if (!rd)
                 continue;
@@ -734,6 +823,9 @@ void hb_channel_set_free(hb_channel_set *cs)
     for (size_t i = 0; i < cs->nnames; i++)
         free(cs->names[i]);
     free(cs->names);
+    for (size_t i = 0; i < cs->ncached; i++)
+        hb_solv_cache_free(cs->cached[i]);
+    free(cs->cached);
     *cs = (hb_channel_set)HB_CHANNEL_SET_INIT;
 }
 

@@ -443,6 +443,11 @@ int hb_pool_write_repo(hb_pool *p, int repo, FILE *fp, hb_error *err)
     return 0;
 }
 
+size_t hb_pool_repo_count(const hb_pool *p)
+{
+    return p->nrepos;
+}
+
 size_t hb_pool_repo_size(const hb_pool *p, int repo)
 {
     if (repo < 0 || (size_t)repo >= p->nrepos)

@@ -387,7 +387,7 @@ def main():
            "no_proxy": None, "NO_PROXY": None, "all_proxy": None, "ALL_PROXY": None}
     rc, out, err = run_cli_env(env, "solve", *PLAT, "python")
     T.check("default channel", rc == 1 and out == "" and
-            "'https://conda.anaconda.org/conda-forge/linux-64/repodata.json.zst'" in err
+            "'https://conda.anaconda.org/conda-forge/linux-64/repodata_shards.msgpack.zst'" in err
             and len(err.strip().split("\n")) == 1, "conda-forge by default: rc=%d %r" % (rc, err))
     T.finish()
 

@@ -18,6 +18,13 @@
  * repodata stay in the set, which must outlive the pool.  Records carry the channel text as
  * given (trailing '/' removed), and the subdir's name when neither the record nor
  * info.subdir names one.  hb_channel_load reads one channel whole (every shard).
+ *
+ * With a cache, a whole (not sharded) subdir is loaded from its .solv cache file
+ * (solv_cache.h, under <cache root>/solv/) when that was made from the same repodata (a local
+ * file's path, size, mtime and inode; a download's URL and sha256); otherwise it is parsed
+ * and the cache file is written for next time (a file that cannot be written is skipped).  A
+ * stale or damaged cache file is never used, only replaced.  Loads that mix sharded and whole
+ * subdirs parse the whole ones (their records feed the shard closure).
  * hb_virtuals_detect lists the virtual packages of this machine for a target subdir
  * (SPECS.md §10.3): __unix, __linux, __glibc, __osx, __win and __archspec (version 1,
  * build from the subdir); never __cuda.  hb_virtuals_set overrides, adds or (empty
@@ -34,14 +41,18 @@
 #include "hpcbuild/pool.h"
 #include "hpcbuild/repodata.h"
 
+typedef struct hb_solv_cache hb_solv_cache;
+
 typedef struct hb_channel_set {
     repodata **loaded;     /* every subdir read so far */
     size_t n, cap;
     char **names;          /* subdir names given to records that had none */
     size_t nnames;
+    hb_solv_cache **cached;   /* subdirs loaded from their .solv cache */
+    size_t ncached;
 } hb_channel_set;
 
-#define HB_CHANNEL_SET_INIT {NULL, 0, 0, NULL, 0}
+#define HB_CHANNEL_SET_INIT {NULL, 0, 0, NULL, 0, NULL, 0}
 
 /* The directory of a local channel (malloc'd), or NULL with err set (also for http(s)). */
 char *hb_channel_local_path(const char *channel, hb_error *err);
@@ -65,6 +76,9 @@ typedef struct hb_channel_load_stats {
     size_t shards_read;        /* shards read from local files or downloaded */
     size_t shards_cached;      /* remote shards reused from the cache, no request sent */
     size_t rounds;             /* fetch rounds (each one hb_fetch_many) */
+    size_t cache_hits;         /* whole subdirs loaded from their .solv cache */
+    size_t cache_rebuilt;      /* cache files that were stale or damaged and written anew */
+    size_t cache_written;      /* cache files written (rebuilt ones included) */
 } hb_channel_load_stats;
 
 /* cache: as for hb_channel_load; platform is copied. */

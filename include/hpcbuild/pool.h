@@ -62,6 +62,8 @@ int hb_pool_add_record(hb_pool *p, int repo, const conda_record *rec, const char
 int hb_pool_write_repo(hb_pool *p, int repo, FILE *fp, hb_error *err);
 /* The number of records in a repo (0 for an invalid index). */
 size_t hb_pool_repo_size(const hb_pool *p, int repo);
+/* The number of repos added (the next hb_pool_add_repo returns this index). */
+size_t hb_pool_repo_count(const hb_pool *p);
 /* The record at index i of a repo read from .solv, and its timestamp; NULL when it cannot
  * be made (the solvable then matches nothing).  Called only for records a solve reaches. */
 typedef const conda_record *(*hb_pool_record_fn)(void *ctx, size_t i, int64_t *timestamp);
