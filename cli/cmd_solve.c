@@ -256,6 +256,11 @@ static void print_text(const hb_solve_result *res)
     }
 }
 
+static const char *cli_getenv(const char *name)
+{
+    return getenv(name);
+}
+
 /* The site file to use: --site FILE, else $HPCBUILD_SITE (an error when missing), else
  * DEFAULT_SITE_FILE when it exists; NULL for none.  "none" disables either way. */
 static const char *site_path(const solve_options *o)
@@ -317,6 +322,12 @@ static int run_solve(solve_options *o)
     hb_virtuals virt = HB_VIRTUALS_INIT;
     hb_virtuals_detect(&virt, o->platform);
     hb_site_apply_virtuals(&site, &virt);
+    /* detected < site file < CONDA_OVERRIDE_* < --virtual */
+    if (hb_virtuals_apply_overrides(&virt, o->platform, cli_getenv, &err) != 0) {
+        hb_virtuals_free(&virt);
+        hb_site_free(&site);
+        return cli_fail(CLI_USAGE, "%s", err.msg);
+    }
     for (size_t i = 0; i < o->overrides.n; i++)
         hb_virtuals_set(&virt, o->overrides.v[i].name, o->overrides.v[i].version,
                         o->overrides.v[i].build);

@@ -13,6 +13,9 @@
 
 #include "hpcbuild/alloc.h"
 #include "hpcbuild/hash.h"
+#include "hpcbuild/archspec.h"
+#include "hpcbuild/conda_version.h"
+#include "hpcbuild/cuda_detect.h"
 #include "hpcbuild/http.h"
 #include "hpcbuild/solv_cache.h"
 #include "hpcbuild/matchspec.h"
@@ -924,6 +927,8 @@ static const char *subdir_archspec(const char *platform)
 
 void hb_virtuals_detect(hb_virtuals *vs, const char *platform)
 {
+    const char *native = hb_platform_native();
+    bool is_native = native && strcmp(platform, native) == 0;
     bool is_linux = has_prefix(platform, "linux-");
     if (is_linux || has_prefix(platform, "osx-") || has_prefix(platform, "freebsd-") ||
         has_prefix(platform, "emscripten-"))
@@ -933,7 +938,8 @@ void hb_virtuals_detect(hb_virtuals *vs, const char *platform)
         char *rel = uname(&u) == 0 ? mainline_release(u.release) : hb_strdup("0");
         hb_virtuals_set(vs, "__linux", rel, NULL);
         free(rel);
-        char *glibc = glibc_major_minor(gnu_get_libc_version());
+        /* another architecture's glibc is unknown: conda's default for cross-solving */
+        char *glibc = is_native ? glibc_major_minor(gnu_get_libc_version()) : hb_strdup("2.17");
         hb_virtuals_set(vs, "__glibc", glibc, NULL);
         free(glibc);
     }
@@ -941,6 +947,91 @@ void hb_virtuals_detect(hb_virtuals *vs, const char *platform)
         hb_virtuals_set(vs, "__osx", "0", NULL);
     if (has_prefix(platform, "win-"))
         hb_virtuals_set(vs, "__win", "0", NULL);
-    if (strcmp(platform, "noarch") != 0)
-        hb_virtuals_set(vs, "__archspec", "1", subdir_archspec(platform));
+    if (strcmp(platform, "noarch") != 0) {
+        /* the CPU's microarchitecture when solving for this machine, else the subdir's
+         * architecture with version 0 (SPECS.md §10.3) */
+        const char *cpu = is_native ? hb_archspec_detect() : NULL;
+        if (cpu)
+            hb_virtuals_set(vs, "__archspec", "1", cpu);
+        else
+            hb_virtuals_set(vs, "__archspec", "0", subdir_archspec(platform));
+    }
+    hb_cuda_info cuda;
+    if (is_native && is_linux && hb_cuda_detect(&cuda, NULL, 15000) == 1) {
+        hb_virtuals_set(vs, "__cuda", cuda.version, NULL);
+        if (cuda.arch[0])
+            hb_virtuals_set(vs, "__cuda_arch", cuda.arch, NULL);
+    }
+}
+
+static const hb_virtual *virtuals_find(const hb_virtuals *vs, const char *name)
+{
+    for (size_t i = 0; i < vs->n; i++)
+        if (strcmp(vs->v[i].name, name) == 0)
+            return &vs->v[i];
+    return NULL;
+}
+
+/* `[0-9]+\.[0-9]+(\.[0-9]+)?(\.[0-9]+)?`, conda's rule for CONDA_OVERRIDE_LINUX. */
+static bool linux_version_ok(const char *v)
+{
+    int parts = 0;
+    while (*v) {
+        if (!isdigit((unsigned char)*v))
+            return false;
+        while (isdigit((unsigned char)*v))
+            v++;
+        parts++;
+        if (*v == '.' && isdigit((unsigned char)v[1]))
+            v++;
+        else if (*v)
+            return false;
+    }
+    return parts >= 2 && parts <= 4;
+}
+
+int hb_virtuals_apply_overrides(hb_virtuals *vs, const char *platform, hb_env_lookup_fn lookup,
+                                hb_error *err)
+{
+    static const struct { const char *var, *name, *example; bool removable; } table[] = {
+        {"CONDA_OVERRIDE_GLIBC", "__glibc", "2.28", false},
+        {"CONDA_OVERRIDE_LINUX", "__linux", "5.10 or 5.10.0", false},
+        {"CONDA_OVERRIDE_OSX", "__osx", "13.0", false},
+        {"CONDA_OVERRIDE_WIN", "__win", "10.0.19045", false},
+        {"CONDA_OVERRIDE_CUDA", "__cuda", "12.4", true},
+        {"CONDA_OVERRIDE_CUDA_ARCH", "__cuda_arch", "8.6", true},
+    };
+    for (size_t i = 0; i < sizeof table / sizeof *table; i++) {
+        const char *v = lookup(table[i].var);
+        if (!v)
+            continue;
+        /* a platform's own virtuals only: __glibc is never added for osx, ... */
+        bool applies = strcmp(table[i].name, "__cuda") == 0 || strcmp(table[i].name, "__cuda_arch") == 0 ||
+                       virtuals_find(vs, table[i].name) != NULL;
+        if (!applies)
+            continue;
+        if (!*v) {
+            if (table[i].removable)
+                hb_virtuals_set(vs, table[i].name, "", NULL);
+            continue;
+        }
+        conda_version cv;
+        bool ok = strcmp(table[i].name, "__linux") == 0 ? linux_version_ok(v)
+                                                        : conda_version_parse(&cv, v, strlen(v), NULL) == 0;
+        if (ok && strcmp(table[i].name, "__linux") != 0)
+            conda_version_free(&cv);
+        if (!ok)
+            return hb_error_set(err, HB_EINVAL, "invalid %s='%s': expected a version such as %s", table[i].var, v,
+                                table[i].example);
+        if (strcmp(table[i].name, "__cuda_arch") == 0 && !virtuals_find(vs, "__cuda"))
+            continue;   /* ignored without __cuda */
+        hb_virtuals_set(vs, table[i].name, v, NULL);
+    }
+    const char *arch = lookup("CONDA_OVERRIDE_ARCHSPEC");
+    if (arch && *arch && strcmp(platform, "noarch") != 0)
+        hb_virtuals_set(vs, "__archspec", "1", arch);
+    /* __cuda removed or overridden: a detected __cuda_arch stays only with a __cuda */
+    if (!virtuals_find(vs, "__cuda") && virtuals_find(vs, "__cuda_arch"))
+        hb_virtuals_set(vs, "__cuda_arch", "", NULL);
+    return 0;
 }

@@ -8,6 +8,7 @@ virtual package, and every `constrains` holds.
 """
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -55,9 +56,17 @@ def channel_records(chan, platform):
     return out
 
 
-def solve_json(*args):
-    rc, out, err = run_cli("solve", "--json", *args)
+def solve_json(*args, env=None):
+    rc, out, err = run_cli("solve", "--json", *args, env=env)
     return rc, json_line(out), out, err
+
+
+def cpu_level():
+    """This CPU's x86-64 level as glibc's dynamic loader sees it (`ld.so --help`), named as
+    archspec does: x86_64, x86_64_v2 .. x86_64_v4."""
+    out = subprocess.run(["/lib64/ld-linux-x86-64.so.2", "--help"], capture_output=True, text=True).stdout
+    levels = [int(m) for m in re.findall(r"x86-64-v(\d) \(supported", out)]
+    return "x86_64_v%d" % max(levels) if levels else "x86_64"
 
 
 def verify(group, args, channels, platform, specs, virtuals=None):
@@ -121,13 +130,13 @@ def verify(group, args, channels, platform, specs, virtuals=None):
     return {p["name"]: p for p in d["packages"]}
 
 
-def expect_unsat(group, args, *needles):
-    rc, d, out, err = solve_json(*args)
+def expect_unsat(group, args, *needles, env=None):
+    rc, d, out, err = solve_json(*args, env=env)
     text = " | ".join(d["problems"]) if d and d.get("success") is False else ""
     T.check(group, rc == 1 and d is not None and d.get("success") is False and
             all(n in text for n in needles) and "rule" not in text.lower(),
             "%s: rc=%d out=%r lacks %r" % (args, rc, out[:400], needles))
-    rc, out, err = run_cli("solve", *args)
+    rc, out, err = run_cli("solve", *args, env=env)
     T.check(group, rc == 1 and out == "" and all(n in err for n in needles),
             "text %s: rc=%d err=%r" % (args, rc, err[:400]))
 
@@ -223,11 +232,35 @@ def main():
     rc, d, out, err = solve_json("-c", hi, *plat, "--virtual", "__archspec=1=zen3", "__archspec=1=zen3")
     T.check("virtual", rc == 0 and d and [p["build"] for p in d["packages"]] == ["zen3"],
             "__archspec override: %r" % out)
-    rc, d, out, err = solve_json("-c", hi, *plat, "__archspec=1=x86_64", "__unix", "__linux")
+    # for this machine __archspec is the CPU's x86-64 level, as glibc's loader sees it
+    rc, d, out, err = solve_json("-c", hi, *plat, "__archspec=1=%s" % cpu_level(), "__unix", "__linux")
     T.check("virtual", rc == 0 and d and [p["name"] for p in d["packages"]] ==
             ["__archspec", "__linux", "__unix"], "detected virtuals: %r %r" % (out, err))
-    rc, d, out, err = solve_json("-c", hi, "--platform", "osx-arm64", "__archspec=1=aarch64", "__osx")
+    # another platform: no CPU detection (version 0, the subdir's arch), glibc 2.17
+    rc, d, out, err = solve_json("-c", hi, "--platform", "osx-arm64", "__archspec=0=aarch64", "__osx")
     T.check("virtual", rc == 0 and d, "osx-arm64 virtuals: %r %r" % (out, err))
+    rc, d, out, err = solve_json("-c", hi, "--platform", "linux-aarch64", "__archspec=0=aarch64", "__glibc=2.17")
+    T.check("virtual", rc == 0 and d, "linux-aarch64 virtuals: %r %r" % (out, err))
+    # conda's CONDA_OVERRIDE_* variables: above detection and the site file, below --virtual
+    env = {"CONDA_OVERRIDE_GLIBC": "2.28", "CONDA_OVERRIDE_CUDA": "12.4", "CONDA_OVERRIDE_CUDA_ARCH": "8.6",
+           "CONDA_OVERRIDE_ARCHSPEC": "zen4", "CONDA_OVERRIDE_LINUX": "5.14.0", "CONDA_OVERRIDE_OSX": "13.0"}
+    rc, d, out, err = solve_json("-c", hi, *plat, "__glibc", "__cuda", "__cuda_arch", "__archspec", "__linux",
+                                 env=env)
+    T.check("CONDA_OVERRIDE", rc == 0 and d and {p["name"]: (p["version"], p["build"]) for p in d["packages"]} ==
+            {"__glibc": ("2.28", "0"), "__cuda": ("12.4", "0"), "__cuda_arch": ("8.6", "0"),
+             "__archspec": ("1", "zen4"), "__linux": ("5.14.0", "0")}, "%r %r" % (out, err))
+    rc, d, out, err = solve_json("-c", hi, *plat, "--virtual", "__glibc=2.31", "__glibc", env=env)
+    T.check("CONDA_OVERRIDE", rc == 0 and d and d["packages"][0]["version"] == "2.31", "--virtual wins: %r" % out)
+    expect_unsat("CONDA_OVERRIDE", ["-c", hi] + plat + ["__osx"], "__osx")   # not a linux virtual
+    for var, bad in (("CONDA_OVERRIDE_GLIBC", "2..x"), ("CONDA_OVERRIDE_LINUX", "5"), ("CONDA_OVERRIDE_CUDA", "12..4")):
+        rc, out, err = run_cli("solve", "-c", hi, *plat, "native", env={var: bad})
+        T.check("CONDA_OVERRIDE", rc == 2 and var in err and bad in err and len(err.splitlines()) == 1,
+                "%s=%s: rc=%d %r" % (var, bad, rc, err))
+    rc, d, out, err = solve_json("-c", hi, *plat, "__cuda_arch", env={"CONDA_OVERRIDE_CUDA_ARCH": "8.6"})
+    T.check("CONDA_OVERRIDE", rc == 1, "__cuda_arch without __cuda is ignored: %r" % out)
+    rc, d, out, err = solve_json("-c", hi, *plat, "--virtual", "__cuda=12.4", "gpu", env={"CONDA_OVERRIDE_CUDA": ""})
+    T.check("CONDA_OVERRIDE", rc == 0, "CONDA_OVERRIDE_CUDA='' then --virtual: %r %r" % (out, err))
+    expect_unsat("CONDA_OVERRIDE", ["-c", hi] + plat + ["gpu"], "__cuda", env={"CONDA_OVERRIDE_CUDA": ""})
     expect_unsat("virtual", ["-c", hi, "--platform", "osx-arm64", "__glibc"], "__glibc")
 
     # unsatisfiable: explanations name the packages and constraints
@@ -309,7 +342,7 @@ def main():
                  "requires python", "no package named python")
 
     # the real conda-forge sub-channel (small cases: fast under ASan)
-    virt = {"__osx": ("13.0", "0"), "__unix": ("0", "0"), "__archspec": ("1", "aarch64")}
+    virt = {"__osx": ("13.0", "0"), "__unix": ("0", "0"), "__archspec": ("0", "aarch64")}
     got = verify("conda-forge", ["-c", CF, "--platform", "osx-arm64", "--virtual", "__osx=13.0"],
                  [(CF, CF)], "osx-arm64", ["python=3.9", "pip"], virt)
     T.check("conda-forge", got and got["python"]["version"].startswith("3.9.") and "pip" in got,

@@ -26,8 +26,11 @@
  * stale or damaged cache file is never used, only replaced.  Loads that mix sharded and whole
  * subdirs parse the whole ones (their records feed the shard closure).
  * hb_virtuals_detect lists the virtual packages of this machine for a target subdir
- * (SPECS.md §10.3): __unix, __linux, __glibc, __osx, __win and __archspec (version 1,
- * build from the subdir); never __cuda.  hb_virtuals_set overrides, adds or (empty
+ * (SPECS.md §10.3): __unix, __linux, __glibc (2.17 when cross-solving for another
+ * architecture), __osx, __win, __archspec (for this machine's subdir version 1 and the CPU's
+ * x86-64 level, archspec.h; otherwise version 0 and the subdir's architecture), and for this
+ * machine's linux subdir __cuda and __cuda_arch when an NVIDIA driver answers
+ * (cuda_detect.h).  hb_virtuals_set overrides, adds or (empty
  * version) removes one.  hb_platform_native: "linux-64" on x86_64 Linux, etc.
  */
 #ifndef HPCBUILD_CHANNEL_H
@@ -109,6 +112,13 @@ typedef struct hb_virtuals {
 #define HB_VIRTUALS_INIT {NULL, 0, 0}
 
 void hb_virtuals_detect(hb_virtuals *vs, const char *platform);
+/* conda's CONDA_OVERRIDE_<NAME> variables, read through lookup (getenv in the CLI):
+ * GLIBC, LINUX, OSX, WIN (for targets that have that virtual), CUDA and CUDA_ARCH (empty
+ * removes; CUDA_ARCH ignored without __cuda), ARCHSPEC (the build string, version 1).  An
+ * invalid value is an HB_EINVAL error naming the variable. */
+typedef const char *(*hb_env_lookup_fn)(const char *name);
+int hb_virtuals_apply_overrides(hb_virtuals *vs, const char *platform, hb_env_lookup_fn lookup,
+                                hb_error *err);
 /* Sets name to version (build NULL: "0"), replacing an existing one; an empty version
  * removes it. */
 void hb_virtuals_set(hb_virtuals *vs, const char *name, const char *version, const char *build);

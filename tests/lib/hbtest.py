@@ -90,9 +90,11 @@ def drive(requests):
     return [[_unescape(f) for f in line.split("\t")] for line in lines]
 
 
-def run_cli(*args, stdin=None):
-    """Runs the hpcbuild command; returns (exit status, stdout, stderr)."""
-    proc = subprocess.run([HPCBUILD, *args], input=stdin, capture_output=True, text=True)
+def run_cli(*args, stdin=None, env=None):
+    """Runs the hpcbuild command (env: variables added to the environment); returns
+    (exit status, stdout, stderr)."""
+    proc = subprocess.run([HPCBUILD, *args], input=stdin, capture_output=True, text=True,
+                          env=dict(os.environ, **env) if env else None)
     check_sanitizers(proc.stderr, "hpcbuild " + " ".join(args))
     return proc.returncode, proc.stdout, proc.stderr
 
