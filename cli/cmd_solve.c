@@ -175,10 +175,7 @@ static int parse_args(int argc, char **argv, solve_options *o, bool *help)
 static void put_list(hb_json_writer *w, const char *key, char **l)
 {
     hb_json_key(w, key);
-    hb_json_begin_array(w);
-    for (char **p = l; p && *p; p++)
-        hb_json_string(w, *p);
-    hb_json_end_array(w);
+    hb_json_string_list(w, l);
 }
 
 static void put_field(hb_json_writer *w, const char *key, const char *value)

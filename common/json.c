@@ -984,6 +984,14 @@ void hb_json_end_object(hb_json_writer *w) { close_container(w, '}'); }
 void hb_json_begin_array(hb_json_writer *w) { open_container(w, '['); }
 void hb_json_end_array(hb_json_writer *w) { close_container(w, ']'); }
 
+void hb_json_string_list(hb_json_writer *w, char *const *list)
+{
+    hb_json_begin_array(w);
+    for (char *const *p = list; p && *p; p++)
+        hb_json_string(w, *p);
+    hb_json_end_array(w);
+}
+
 void hb_json_keyn(hb_json_writer *w, const char *key, size_t len)
 {
     w->after_key = false;

@@ -16,7 +16,7 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from hbtest import SOURCE, Tally, drive, json_line, run_cli  # noqa: E402
+from hbtest import SOURCE, Tally, drive, json_line, run_cli, write_channel  # noqa: E402
 
 T = Tally()
 PLAT = ["--platform", "linux-64"]
@@ -30,19 +30,6 @@ def normalized_capability(s):
     if s.startswith("pkg:"):
         return "dep:" + s[len("pkg:"):]
     return s
-
-
-def write_channel(root, name, subdirs):
-    chan = os.path.join(root, name)
-    for subdir, records in subdirs.items():
-        os.makedirs(os.path.join(chan, subdir), exist_ok=True)
-        pkgs = {}
-        for r in records:
-            r = dict({"build": "0", "build_number": 0, "depends": [], "subdir": subdir}, **r)
-            pkgs["%s-%s-%s.tar.bz2" % (r["name"], r["version"], r["build"])] = r
-        with open(os.path.join(chan, subdir, "repodata.json"), "w", encoding="utf-8") as f:
-            json.dump({"info": {"subdir": subdir}, "packages": pkgs}, f)
-    return chan
 
 
 def channel_records(chan):

@@ -16,24 +16,10 @@ import tempfile
 import urllib.request
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
-from hbtest import Tally, drive, json_line, run_cli, testdata  # noqa: E402
+from hbtest import Tally, drive, json_line, run_cli, testdata, write_channel  # noqa: E402
 
 T = Tally()
 CF = testdata("repodata", "conda-forge-subchannel-py39-2024-05")
-
-
-def write_channel(root, name, subdirs):
-    """subdirs: {subdir: [record, ...]}; returns the channel directory."""
-    chan = os.path.join(root, name)
-    for subdir, records in subdirs.items():
-        os.makedirs(os.path.join(chan, subdir), exist_ok=True)
-        pkgs = {}
-        for r in records:
-            r = dict({"build": "0", "build_number": 0, "depends": [], "subdir": subdir}, **r)
-            pkgs["%s-%s-%s.tar.bz2" % (r["name"], r["version"], r["build"])] = r
-        with open(os.path.join(chan, subdir, "repodata.json"), "w", encoding="utf-8") as f:
-            json.dump({"info": {"subdir": subdir}, "packages": pkgs}, f)
-    return chan
 
 
 def channel_records(chan, platform):

@@ -137,6 +137,8 @@ void hb_json_int64(hb_json_writer *w, int64_t v);
 void hb_json_double(hb_json_writer *w, double v);
 void hb_json_bool(hb_json_writer *w, bool v);
 void hb_json_null(hb_json_writer *w);
+/* An array of the strings of a NULL-terminated list (NULL writes []). */
+void hb_json_string_list(hb_json_writer *w, char *const *list);
 /* Copies a parsed value (numbers keep their original text; NULL writes null). */
 void hb_json_value(hb_json_writer *w, const hb_json_doc *doc, const hb_json_node *v);
 

@@ -137,3 +137,18 @@ class Tally:
             print("  %-50s %6d passed, %d failed" % (name, p, f))
         print("%d passed, %d failed" % (self.passed, self.failed))
         sys.exit(1 if self.failed or not self.passed else 0)
+
+
+def write_channel(root, name, subdirs):
+    """Writes a conda channel: subdirs is {subdir: [record, ...]} (build "0", build_number 0,
+    no depends and the subdir by default); returns the channel directory."""
+    chan = os.path.join(root, name)
+    for subdir, records in subdirs.items():
+        os.makedirs(os.path.join(chan, subdir), exist_ok=True)
+        pkgs = {}
+        for r in records:
+            r = dict({"build": "0", "build_number": 0, "depends": [], "subdir": subdir}, **r)
+            pkgs["%s-%s-%s.tar.bz2" % (r["name"], r["version"], r["build"])] = r
+        with open(os.path.join(chan, subdir, "repodata.json"), "w", encoding="utf-8") as f:
+            json.dump({"info": {"subdir": subdir}, "packages": pkgs}, f)
+    return chan

@@ -33,10 +33,7 @@ static void list_or_null(hb_json_writer *w, const char *key, char **l)
         hb_json_null(w);
         return;
     }
-    hb_json_begin_array(w);
-    for (size_t i = 0; l[i]; i++)
-        hb_json_string(w, l[i]);
-    hb_json_end_array(w);
+    hb_json_string_list(w, l);
 }
 
 static int resolve_lines(void)

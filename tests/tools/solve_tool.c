@@ -208,10 +208,7 @@ static int load_file(hb_pool *pool, records *all, const char *channel, int prio,
 static void put_list(hb_json_writer *w, const char *key, char **l)
 {
     hb_json_key(w, key);
-    hb_json_begin_array(w);
-    for (char **p = l; p && *p; p++)
-        hb_json_string(w, *p);
-    hb_json_end_array(w);
+    hb_json_string_list(w, l);
 }
 
 static char **split_provides(char *s)
