@@ -57,7 +57,11 @@ static void *arena_alloc(repodata_store *st, size_t n, size_t align)
             return b->data + at;
         }
     }
-    size_t cap = n > ((size_t)1 << 20) ? n : ((size_t)1 << 20);
+    /* blocks grow from 4 KiB to 1 MiB: a shard or a tiny channel stays small */
+    const size_t max_block = (size_t)1 << 20;
+    size_t cap = !b ? 4096 : b->cap < max_block ? b->cap * 2 : max_block;
+    if (cap < n)
+        cap = n;
     b = hb_malloc(sizeof *b + cap);
     b->next = st->blocks;
     b->used = n;
@@ -1668,6 +1672,8 @@ static bool packages_error(streamer *S, hb_error *err)
         if (!(e->s && e->conda)) {
             hb_error_set(err, p->code, "%s", p->msg);
             found = true;
+        } else {
+            S->rd->n_duplicates++;   /* dropped for its twin, unread as conda does */
         }
     }
     strbuf_free(&twin);
@@ -1882,6 +1888,95 @@ done:
     return rd;
 }
 
+static bool all_space(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\n' && s[i] != '\r')
+            return false;
+    return true;
+}
+
+/* Is root the flat filename -> record form? */
+static bool is_flat_index(const hb_json_doc *doc, const hb_json_node *root)
+{
+    static const char *const keys[] = {"packages", "packages.conda", "info", "repodata_version",
+                                       "removed", "signatures"};
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
+        if (hb_json_object_get(doc, root, keys[i]))
+            return false;
+    return hb_json_count(root) > 0;
+}
+
+repodata *repodata_parse_whole(const char *data, size_t len, const char *name, const repodata_options *opt,
+                               hb_error *err)
+{
+    if (!name)
+        name = "<repodata>";
+    if (!data)
+        len = 0;
+    strbuf plain = STRBUF_INIT;
+    if (hb_zstd_is_frame(data, len)) {
+        if (hb_zstd_decompress(data, len, 0, name, &plain, err) < 0) {
+            strbuf_free(&plain);
+            return NULL;
+        }
+        data = strbuf_str(&plain);
+        len = plain.len;
+    }
+    const char *url = opt ? opt->url : NULL;
+    if (all_space(data, len)) {   /* an empty file is {} */
+        char *dir = url ? repodata_url_dir(url) : NULL;
+        repodata *rd = repodata_create(NULL, dir, opt);
+        free(dir);
+        strbuf_free(&plain);
+        return rd;
+    }
+    hb_json_doc *doc = hb_json_parse(data, len, name, err);
+    if (!doc) {
+        strbuf_free(&plain);
+        return NULL;
+    }
+    const hb_json_node *root = hb_json_root(doc);
+    repodata *rd = NULL;
+    header h = {0};
+    if (hb_json_type(root) != HB_JSON_OBJECT) {
+        hb_error_set(err, HB_EINVAL, "%s: expected a JSON object at the top level, found %s", name,
+                     hb_json_type_name(hb_json_type(root)));
+        goto done;
+    }
+    bool flat = is_flat_index(doc, root);
+    if (flat) {   /* no info: the document's directory */
+        h.version = 1;
+        h.base = url ? repodata_url_dir(url) : NULL;
+    } else if (read_header(doc, name, url, &h, err) < 0) {
+        goto done;
+    }
+    rd = repodata_create(h.subdir, h.base, opt);
+    rd->repodata_version = (int)h.version;
+    if (flat) {
+        rd->flat_index = true;
+        loader L = {.rd = rd, .st = rd->store, .doc = doc, .name = name, .section = "", .err = err};
+        int rc = load_section(&L, root, false, true);
+        free(L.scratch);
+        if (rc < 0) {
+            repodata_free(rd);
+            rd = NULL;
+        }
+    } else if (repodata_add_document(rd, doc, name, err) < 0) {
+        repodata_free(rd);
+        rd = NULL;
+    }
+    if (rd && rd->count && rd->count < rd->store->rec_cap) {   /* give back the growth slack */
+        rd->records = hb_reallocarray(rd->records, rd->count, sizeof *rd->records);
+        rd->store->rec_cap = rd->count;
+    }
+done:
+    header_free(&h);
+    hb_json_free(doc);
+    strbuf_free(&plain);
+    return rd;
+}
+
 repodata *repodata_parse(const char *data, size_t len, const char *name, const repodata_options *opt,
                          hb_error *err)
 {
@@ -1923,4 +2018,64 @@ repodata *repodata_load_subdir(const char *dir, const repodata_options *opt, hb_
     repodata *rd = repodata_load_file(p.buf, opt, err);
     strbuf_free(&p);
     return rd;
+}
+
+static void describe_str(strbuf *out, const char *label, const char *s)
+{
+    strbuf_printf(out, " %s=", label);
+    if (s)
+        hb_json_escape(out, s, strlen(s));
+    else
+        strbuf_puts(out, "-");
+}
+
+static void describe_list(strbuf *out, const char *label, char **l)
+{
+    strbuf_printf(out, " %s=", label);
+    if (!l) {
+        strbuf_puts(out, "-");
+        return;
+    }
+    strbuf_putc(out, '[');
+    for (size_t i = 0; l[i]; i++) {
+        if (i)
+            strbuf_putc(out, ',');
+        hb_json_escape(out, l[i], strlen(l[i]));
+    }
+    strbuf_putc(out, ']');
+}
+
+void repodata_describe(const repodata *rd, strbuf *out)
+{
+    strbuf_printf(out, "count=%zu dup=%zu skipped=%zu invalid=%zu version=%d flat=%d", rd->count,
+                  rd->n_duplicates, rd->n_skipped, rd->n_invalid, rd->repodata_version, rd->flat_index);
+    describe_str(out, "subdir", rd->subdir);
+    describe_str(out, "base_url", rd->base_url);
+    describe_list(out, "removed", rd->removed);
+    strbuf_putc(out, '\n');
+    for (size_t i = 0; i < rd->count; i++) {
+        const repodata_record *r = &rd->records[i];
+        const conda_record *c = &r->rec;
+        describe_str(out, "fn", c->fn);
+        describe_str(out, "url", c->url);
+        describe_str(out, "name", c->name);
+        describe_str(out, "version", c->version);
+        describe_str(out, "build", c->build);
+        strbuf_printf(out, " build_number=%lld", (long long)c->build_number);
+        describe_str(out, "channel", c->channel);
+        describe_str(out, "subdir", c->subdir);
+        describe_str(out, "md5", c->md5);
+        describe_str(out, "sha256", c->sha256);
+        describe_str(out, "license", c->license);
+        describe_str(out, "license_family", c->license_family);
+        describe_list(out, "depends", c->depends);
+        describe_list(out, "constrains", r->constrains);
+        describe_list(out, "track_features", c->track_features);
+        describe_list(out, "features", c->features);
+        describe_list(out, "flags", c->flags);
+        describe_str(out, "noarch", r->noarch);
+        describe_str(out, "pspp", r->python_site_packages_path);
+        strbuf_printf(out, " size=%lld timestamp=%lld conda=%d\n", (long long)r->size,
+                      (long long)r->timestamp, r->from_conda_section);
+    }
 }
