@@ -980,12 +980,16 @@ typedef struct streamer {
     bool base_changed;     /* spec_base changed after records were loaded */
     strbuf key;            /* decoded current key */
     uint64_t hold;         /* keep the window from here on (a top-level key), or UINT64_MAX */
+    bool read_failed;      /* err is the reader's (corrupt zstd, I/O) */
 } streamer;
 
 /* win_fill keeping keep and S->hold. */
 static int fill(streamer *S, uint64_t keep)
 {
-    return win_fill(&S->w, keep < S->hold ? keep : S->hold, S->err);
+    int r = win_fill(&S->w, keep < S->hold ? keep : S->hold, S->err);
+    if (r < 0)
+        S->read_failed = true;
+    return r;
 }
 
 static void describe_byte(int c, char *buf, size_t size)
@@ -1678,7 +1682,8 @@ static bool packages_error(streamer *S, hb_error *err)
     }
     strbuf_free(&twin);
     if (!found && sec->failed) {
-        *err = sec->err;
+        if (err)
+            *err = sec->err;
         found = true;
     }
     return found;
@@ -1768,6 +1773,17 @@ static repodata *stream_load(hb_reader *rdr, const char *data, size_t len, const
     strbuf t = STRBUF_INIT;
     int rc = stream_document(&S);
     rd->store->base = NULL;
+    if (rc < 0 && rdr && !S.read_failed) {
+        /* a broken stream (truncated or corrupt zstd) is the error, as it
+         * would be had the whole input been decompressed first */
+        char scratch[65536];
+        long n;
+        hb_error e;
+        while ((n = hb_reader_read(rdr, scratch, sizeof scratch, &e)) > 0) {
+        }
+        if (n < 0 && err)
+            *err = e;
+    }
     if (rc < 0)
         goto fail;
     if (rc == 1 || (S.flat_possible && S.n_members > 0)) {
@@ -1837,7 +1853,8 @@ static repodata *stream_load(hb_reader *rdr, const char *data, size_t len, const
     free(final_base);
     /* errors in conda's order: packages.conda, packages, removed */
     if (S.sec[SEC_CONDA].failed) {
-        *err = S.sec[SEC_CONDA].err;
+        if (err)
+            *err = S.sec[SEC_CONDA].err;
         goto fail_doc;
     }
     if (S.sec[SEC_PACKAGES].failed || S.sec[SEC_PACKAGES].n_pending) {

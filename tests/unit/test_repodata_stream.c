@@ -234,6 +234,11 @@ static void test_shapes(void)
     for (size_t i = 0; i < sizeof docs / sizeof *docs; i++) {
         check_doc(docs[i], &OPT);
         check_doc(docs[i], NULL);
+        for (size_t chunk = 0; chunk < 4; chunk += 3) {   /* err may be NULL */
+            set_chunk(chunk);
+            repodata_free(repodata_parse(docs[i], strlen(docs[i]), NULL, NULL, NULL));
+        }
+        set_chunk(0);
     }
     /* an error's position counts lines and characters over the whole document */
     hb_error err;
