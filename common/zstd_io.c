@@ -117,6 +117,7 @@ struct hb_reader {
     bool in_eof;                 /* no input beyond `in` */
     size_t hint;                 /* last ZSTD_decompressStream result: 0 when a frame just ended */
     long long size_hint;
+    long long in_total;          /* size of the input (file size), -1 when unknown */
 };
 
 /* Refills r->in from the file (files only).  -1 on a read error. */
@@ -165,7 +166,9 @@ static int reader_start(hb_reader *r, hb_error *err)
                                 r->name);
         ZSTD_DCtx_reset(r->ds, ZSTD_reset_session_only);
         unsigned long long c = ZSTD_getFrameContentSize(r->in.src, r->in.size);
-        if (c != ZSTD_CONTENTSIZE_UNKNOWN && c != ZSTD_CONTENTSIZE_ERROR && c <= (unsigned long long)LLONG_MAX)
+        /* a header may claim anything: trust it only within what the input could expand to */
+        if (c != ZSTD_CONTENTSIZE_UNKNOWN && c != ZSTD_CONTENTSIZE_ERROR && r->in_total >= 0 &&
+            c / 256 <= (unsigned long long)r->in_total + 4096)
             r->size_hint = (long long)c;
         else
             r->size_hint = -1;
@@ -179,6 +182,7 @@ static hb_reader *reader_new(const char *name)
     r->name = hb_strdup(name ? name : "<input>");
     r->fd = -1;
     r->size_hint = -1;
+    r->in_total = -1;
     return r;
 }
 
@@ -197,6 +201,7 @@ hb_reader *hb_reader_open_file(const char *path, hb_error *err)
     r->zbuf = hb_malloc(r->zcap);
     struct stat st;
     long long plain_size = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? (long long)st.st_size : -1;
+    r->in_total = plain_size;
     if (reader_start(r, err) < 0) {
         hb_reader_close(r);
         return NULL;
@@ -212,6 +217,7 @@ hb_reader *hb_reader_open_mem(const void *data, size_t len, const char *name)
     r->mem = data ? data : (const void *)"";
     r->mem_len = data ? len : 0;
     r->size_hint = (long long)r->mem_len;
+    r->in_total = (long long)r->mem_len;
     (void)reader_start(r, NULL);   /* cannot fail for memory but for ENOMEM, which aborts */
     return r;
 }

@@ -146,7 +146,9 @@ static void outcome(repodata *rd, strbuf *out, const hb_error *err)
         repodata_describe(rd, out);
         repodata_free(rd);
     } else if (err) {
-        strbuf_printf(out, "error: %s", err->msg);
+        /* libzstd's reason for corrupt data depends on its output buffer's size */
+        const char *z = strstr(err->msg, "corrupt zstd data: ");
+        strbuf_printf(out, "error: %.*s", z ? (int)(z - err->msg) + 17 : (int)strlen(err->msg), err->msg);
     } else {
         strbuf_puts(out, "error");
     }

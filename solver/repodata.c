@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -45,7 +46,30 @@ struct repodata_store {
     const char *channel;   /* interned opt->channel, or NULL */
     unsigned flags;
     const char *base;      /* record URL prefix ending in '/', or NULL */
+    /* string lists (depends, constrains, ...), shared when equal: many builds
+     * of a package list the same dependencies */
+    struct list_slot {
+        char **list;       /* NULL: empty slot */
+        uint32_t n, hash;
+    } *lists;
+    size_t lists_cap, lists_count;
 };
+
+/* Big blocks are filled once, front to back: transparent huge pages make
+ * that a few page faults per 2 MiB instead of 512 (only advice). */
+static void advise_huge(void *mem, size_t bytes)
+{
+#ifdef MADV_HUGEPAGE
+    const uintptr_t huge = (uintptr_t)2 << 20;
+    uintptr_t lo = ((uintptr_t)mem + huge - 1) & ~(huge - 1);
+    uintptr_t hi = ((uintptr_t)mem + bytes) & ~(huge - 1);
+    if (hi > lo)
+        (void)madvise((void *)lo, hi - lo, MADV_HUGEPAGE);
+#else
+    (void)mem;
+    (void)bytes;
+#endif
+}
 
 static void *arena_alloc(repodata_store *st, size_t n, size_t align)
 {
@@ -57,12 +81,13 @@ static void *arena_alloc(repodata_store *st, size_t n, size_t align)
             return b->data + at;
         }
     }
-    /* blocks grow from 4 KiB to 1 MiB: a shard or a tiny channel stays small */
-    const size_t max_block = (size_t)1 << 20;
+    /* blocks grow from 4 KiB to 8 MiB: a shard or a tiny channel stays small */
+    const size_t max_block = (size_t)8 << 20;
     size_t cap = !b ? 4096 : b->cap < max_block ? b->cap * 2 : max_block;
     if (cap < n)
         cap = n;
     b = hb_malloc(sizeof *b + cap);
+    advise_huge(b, sizeof *b + cap);
     b->next = st->blocks;
     b->used = n;
     b->cap = cap;
@@ -148,6 +173,7 @@ static void store_free(repodata_store *st)
     }
     free(st->interned.slots);
     free(st->fns.slots);
+    free(st->lists);
     free(st);
 }
 
@@ -381,12 +407,50 @@ static void scratch_push(loader *L, size_t n, const char *s)
     L->scratch[n] = s;
 }
 
+static void lists_grow(repodata_store *st)
+{
+    size_t cap = st->lists_cap ? st->lists_cap * 2 : 1024;
+    struct list_slot *slots = hb_calloc(cap, sizeof *slots);
+    for (size_t i = 0; i < st->lists_cap; i++) {
+        if (!st->lists[i].list)
+            continue;
+        size_t j = st->lists[i].hash & (cap - 1);
+        while (slots[j].list)
+            j = (j + 1) & (cap - 1);
+        slots[j] = st->lists[i];
+    }
+    free(st->lists);
+    st->lists = slots;
+    st->lists_cap = cap;
+}
+
+/* The NULL-terminated list of the first n scratch strings (interned: equal
+ * lists are one list; the strings are interned, so pointers compare). */
 static char **scratch_list(loader *L, size_t n)
 {
-    char **list = arena_alloc(L->st, (n + 1) * sizeof *list, alignof(char *));
+    repodata_store *st = L->st;
+    uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+    for (size_t i = 0; i < n; i++) {
+        h = (h ^ (uint64_t)(uintptr_t)L->scratch[i]) * 0xff51afd7ed558ccdull;
+        h ^= h >> 32;
+    }
+    uint32_t hash = (uint32_t)h;
+    if ((st->lists_count + 1) * 4 > st->lists_cap * 3)
+        lists_grow(st);
+    size_t j = hash & (st->lists_cap - 1);
+    for (;; j = (j + 1) & (st->lists_cap - 1)) {
+        struct list_slot *e = &st->lists[j];
+        if (!e->list)
+            break;
+        if (e->hash == hash && e->n == n && memcmp(e->list, L->scratch, n * sizeof *L->scratch) == 0)
+            return e->list;
+    }
+    char **list = arena_alloc(st, (n + 1) * sizeof *list, alignof(char *));
     for (size_t i = 0; i < n; i++)
         list[i] = (char *)L->scratch[i];
     list[n] = NULL;
+    st->lists[j] = (struct list_slot){list, (uint32_t)n, hash};
+    st->lists_count++;
     return list;
 }
 
@@ -798,7 +862,7 @@ size_t repodata_memory(const repodata *rd)
 {
     const repodata_store *st = rd->store;
     size_t n = sizeof *rd + sizeof *st + st->rec_cap * sizeof *rd->records +
-               (st->interned.cap + st->fns.cap) * sizeof(str_slot);
+               (st->interned.cap + st->fns.cap) * sizeof(str_slot) + st->lists_cap * sizeof *st->lists;
     for (const arena_block *b = st->blocks; b; b = b->next)
         n += sizeof *b + b->cap;
     return n;
@@ -1610,8 +1674,11 @@ static void settle_records(streamer *S)
     size_t n = 0;
     for (size_t i = 0; i < rd->count; i++)
         if (!(f[i] & SF_DISCARDED)) {
-            r[n] = r[i];
-            f[n++] = f[i];
+            if (n != i) {
+                r[n] = r[i];
+                f[n] = f[i];
+            }
+            n++;
         }
     size_t k = 0;
     while (k < n && !(f[k] & SF_CONDA))
@@ -1624,12 +1691,12 @@ static void settle_records(streamer *S)
     size_t w = 0;
     strbuf twin = STRBUF_INIT;
     for (size_t i = 0; i < n; i++) {
-        repodata_record rec = r[i];
+        const char *fn = r[i].rec.fn;
         bool is_conda = f[i] & SF_CONDA;
-        size_t fl = strlen(rec.rec.fn);
-        if (!is_conda && !(f[i] & SF_FN_NUL) && ends_with(rec.rec.fn, fl, ".tar.bz2")) {
+        size_t fl = strlen(fn);
+        if (!is_conda && !(f[i] & SF_FN_NUL) && ends_with(fn, fl, ".tar.bz2")) {
             strbuf_truncate(&twin, 0);
-            strbuf_append(&twin, rec.rec.fn, fl - 8);
+            strbuf_append(&twin, fn, fl - 8);
             strbuf_puts(&twin, ".conda");
             str_slot *e = table_find(&st->fns, twin.buf, twin.len, hash_bytes(twin.buf, twin.len));
             if (e->s && e->conda) {
@@ -1645,16 +1712,18 @@ static void settle_records(streamer *S)
             rd->n_invalid++;
             continue;
         }
-        uint32_t h = hash_bytes(rec.rec.fn, fl);
-        str_slot *e = table_find(&st->fns, rec.rec.fn, fl, h);
+        uint32_t h = hash_bytes(fn, fl);
+        str_slot *e = table_find(&st->fns, fn, fl, h);
         if (e->s) {
-            r[e->rec] = rec;
+            r[e->rec] = r[i];
             e->conda = e->conda || is_conda;
             continue;
         }
-        *e = (str_slot){rec.rec.fn, (uint32_t)fl, h, (uint32_t)w, is_conda};
+        *e = (str_slot){fn, (uint32_t)fl, h, (uint32_t)w, is_conda};
         st->fns.count++;
-        r[w++] = rec;
+        if (w != i)
+            r[w] = r[i];
+        w++;
     }
     strbuf_free(&twin);
     rd->count = w;
@@ -1766,6 +1835,7 @@ static repodata *stream_load(hb_reader *rdr, const char *data, size_t len, const
         if (est > 0 && (unsigned long long)est < ((size_t)1 << 26)) {
             rd->store->rec_cap = (size_t)est;
             rd->records = hb_reallocarray(NULL, rd->store->rec_cap, sizeof *rd->records);
+            advise_huge(rd->records, rd->store->rec_cap * sizeof *rd->records);
         }
     }
     hb_json_doc *hdoc = NULL;
