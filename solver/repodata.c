@@ -442,7 +442,8 @@ static char **scratch_list(loader *L, size_t n)
         struct list_slot *e = &st->lists[j];
         if (!e->list)
             break;
-        if (e->hash == hash && e->n == n && memcmp(e->list, L->scratch, n * sizeof *L->scratch) == 0)
+        if (e->hash == hash && e->n == n &&
+            (n == 0 || memcmp(e->list, L->scratch, n * sizeof *L->scratch) == 0))
             return e->list;
     }
     char **list = arena_alloc(st, (n + 1) * sizeof *list, alignof(char *));
