@@ -53,7 +53,15 @@ struct repodata_store {
         uint32_t n, hash;
     } *lists;
     size_t lists_cap, lists_count;
+    /* the strings interned last, by hash: neighbouring records repeat their
+     * names, licenses and dependencies, and this small table stays in cache */
+    struct recent_slot {
+        const char *s;
+        uint32_t len, hash;
+    } *recent;
 };
+
+#define RECENT_SLOTS 4096
 
 /* Big blocks are filled once, front to back: transparent huge pages make
  * that a few page faults per 2 MiB instead of 512 (only advice). */
@@ -155,11 +163,17 @@ static str_slot *table_find(str_table *t, const char *s, size_t n, uint32_t h)
 static const char *intern(repodata_store *st, const char *s, size_t n)
 {
     uint32_t h = hash_bytes(s, n);
+    if (!st->recent)
+        st->recent = hb_calloc(RECENT_SLOTS, sizeof *st->recent);
+    struct recent_slot *r = &st->recent[h & (RECENT_SLOTS - 1)];
+    if (r->s && r->hash == h && r->len == n && memcmp(r->s, s, n) == 0)
+        return r->s;
     str_slot *e = table_find(&st->interned, s, n, h);
     if (!e->s) {
         *e = (str_slot){arena_strndup(st, s, n), (uint32_t)n, h, 0, false};
         st->interned.count++;
     }
+    *r = (struct recent_slot){e->s, (uint32_t)n, h};
     return e->s;
 }
 
@@ -174,6 +188,7 @@ static void store_free(repodata_store *st)
     free(st->interned.slots);
     free(st->fns.slots);
     free(st->lists);
+    free(st->recent);
     free(st);
 }
 
@@ -863,7 +878,8 @@ size_t repodata_memory(const repodata *rd)
 {
     const repodata_store *st = rd->store;
     size_t n = sizeof *rd + sizeof *st + st->rec_cap * sizeof *rd->records +
-               (st->interned.cap + st->fns.cap) * sizeof(str_slot) + st->lists_cap * sizeof *st->lists;
+               (st->interned.cap + st->fns.cap) * sizeof(str_slot) + st->lists_cap * sizeof *st->lists +
+               (st->recent ? RECENT_SLOTS * sizeof *st->recent : 0);
     for (const arena_block *b = st->blocks; b; b = b->next)
         n += sizeof *b + b->cap;
     return n;
@@ -1170,6 +1186,26 @@ static int skip_ws(streamer *S)
     }
 }
 
+/* The index of the first '"' or '\\' in v[off, avail), or avail. */
+static inline size_t find_quote_or_backslash(const char *v, size_t off, size_t avail)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    while (off + 8 <= avail) {   /* 8 bytes at a time; the lowest flagged byte is exact */
+        uint64_t x;
+        memcpy(&x, v + off, 8);
+        uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+        uint64_t m = (((q - ones) & ~q) | ((b - ones) & ~b)) & highs;
+        if (m)
+            return off + ((size_t)__builtin_ctzll(m) >> 3);
+        off += 8;
+    }
+#endif
+    while (off < avail && v[off] != '"' && v[off] != '\\')
+        off++;
+    return off;
+}
+
 /* The end of the value starting at S->pos (its first byte is there), found
  * the way the JSON reader would read it: strings (escape-aware), nested
  * containers (string-aware depth counting), numbers and literals.  Invalid
@@ -1192,11 +1228,10 @@ static int scan_extent(streamer *S, int depth0, uint64_t *end, uint64_t *deep)
             while (off < avail) {
                 unsigned char c = (unsigned char)v[off];
                 if (in_str) {
-                    /* fast: plain string bytes */
-                    while (c != '"' && c != '\\' && ++off < avail)
-                        c = (unsigned char)v[off];
+                    off = find_quote_or_backslash(v, off, avail);
                     if (off >= avail)
                         break;
+                    c = (unsigned char)v[off];
                     if (c == '\\') {
                         if (off + 1 >= avail)
                             break;   /* need the escaped byte: refill */
