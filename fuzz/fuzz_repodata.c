@@ -1,9 +1,11 @@
 /* libFuzzer harness for the repodata loader: the input is a repodata document
- * (JSON, or zstd when it starts with the magic); on success every record's
- * strings and lists are walked.  Inputs starting with 'U' test URL resolution
+ * (JSON, or zstd when it starts with the magic); the streaming loader (in
+ * place and through tiny chunks) must agree with the whole-document reference
+ * loader, records or error message; every record's strings and lists are walked.  Inputs starting with 'U' test URL resolution
  * instead: "U<base>\n<ref>"; 'I' + msgpack: a shard index (zstd-compressed
  * here); 'S' + msgpack: a shard, added under an index that has its hash. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,6 +32,7 @@ static void touch_list(char **l)
 }
 
 static void walk(const repodata *rd);
+static void outcome(repodata *rd, strbuf *out, const hb_error *err);
 
 static size_t compress(const uint8_t *data, size_t size, void **out)
 {
@@ -107,14 +110,48 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         free(s);
         return 0;
     }
-    hb_error err;
+    /* the streaming loader, in place and through a window of 1-8 byte chunks
+     * (the last byte picks), must give exactly what the whole-document
+     * reference loader gives: the same records or the same error */
     repodata_options opt = {"https://example.org/c/linux-64/repodata.json", "c", 0};
-    repodata *rd = repodata_parse((const char *)data, size, "fuzz", &opt, &err);
-    if (!rd)
-        return 0;
-    walk(rd);
-    repodata_free(rd);
+    strbuf want = STRBUF_INIT;
+    hb_error ref_err = {0};
+    outcome(repodata_parse_whole((const char *)data, size, "fuzz", &opt, &ref_err), &want, &ref_err);
+    for (int pass = 0; pass < 2; pass++) {
+        char chunk[8];
+        snprintf(chunk, sizeof chunk, "%d", size ? 1 + data[size - 1] % 8 : 1);
+        if (pass)
+            setenv("HPCBUILD_REPODATA_CHUNK", chunk, 1);
+        hb_error err = {0};
+        strbuf got = STRBUF_INIT;
+        repodata *rd = repodata_parse((const char *)data, size, "fuzz", &opt, &err);
+        outcome(rd, &got, &err);
+        unsetenv("HPCBUILD_REPODATA_CHUNK");
+        if (strcmp(strbuf_str(&want), strbuf_str(&got)) != 0) {
+            fprintf(stderr, "streaming (%s) differs from the reference loader:\nwant: %s\ngot:  %s\n",
+                    pass ? chunk : "in place", strbuf_str(&want), strbuf_str(&got));
+            abort();
+        }
+        strbuf_free(&got);
+    }
+    strbuf_free(&want);
     return 0;
+}
+
+/* Walks rd (then frees it) and describes it, or the error, into out. */
+static void outcome(repodata *rd, strbuf *out, const hb_error *err)
+{
+    if (rd) {
+        walk(rd);
+        repodata_describe(rd, out);
+        repodata_free(rd);
+    } else if (err) {
+        /* libzstd's reason for corrupt data depends on its output buffer's size */
+        const char *z = strstr(err->msg, "corrupt zstd data: ");
+        strbuf_printf(out, "error: %.*s", z ? (int)(z - err->msg) + 17 : (int)strlen(err->msg), err->msg);
+    } else {
+        strbuf_puts(out, "error");
+    }
 }
 
 static void walk(const repodata *rd)

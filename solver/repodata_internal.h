@@ -14,6 +14,13 @@ char *repodata_url_dir(const char *url);
 char *repodata_file_url(const char *path);
 /* Local path of a file:// URL (percent-decoded), malloc'd; NULL for other schemes. */
 char *repodata_url_to_path(const char *url);
+/* The reference loader: the whole document decompressed and parsed at once
+ * (memory ~5x the document).  repodata_parse streams instead; tests and the
+ * fuzzer check that both give the same records and the same errors. */
+repodata *repodata_parse_whole(const char *data, size_t len, const char *name, const repodata_options *opt,
+                               hb_error *err);
+/* Every field of rd as text, one line per record (differential tests). */
+void repodata_describe(const repodata *rd, strbuf *out);
 void repodata_sha256(const void *data, size_t len, unsigned char out[32]);
 
 #endif

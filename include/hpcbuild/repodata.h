@@ -10,7 +10,13 @@
  * repodata.json.zst.  CEP 16 sharded repodata: repodata_shard_index_* reads
  * repodata_shards.msgpack.zst and repodata_add_shard / repodata_load_shards
  * add only the shards of the names asked for.  All strings of a repodata
- * live in one arena (interned); records stay valid until repodata_free.
+ * live in one arena (interned; equal string lists are shared); records stay
+ * valid until repodata_free.  Loading streams: the file (or the decompressed
+ * .zst) is read in 1 MiB chunks and each record is parsed on its own, so the
+ * memory is the records plus one record's text, whatever the document's size
+ * and wherever "info" sits in it (other top-level values, and the flat form,
+ * are held whole) (HPCBUILD_REPODATA_CHUNK=N sets the chunk
+ * size in bytes, for tests).  Errors are those of a whole-document parse.
  * Errors name the file and the field: `FILE: packages["x.tar.bz2"].depends:
  * expected an array of strings, found object`.
  */
