@@ -369,6 +369,9 @@ static int run_solve(solve_options *o)
             else
                 print_text(&res);
             status = res.ok ? CLI_OK : CLI_FAILED;
+            /* the answer first; then the .solv caches of what was parsed, for next time */
+            fflush(stdout);
+            hb_channel_set_save_caches(&cs, pool, NULL);
         }
     }
     hb_solve_result_free(&res);

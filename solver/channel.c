@@ -750,22 +750,43 @@ static int load_whole(hb_channel_loader *ld, loader_channel *c, loader_subdir *s
         free(why);
     }
     int rc = parse_whole(c, sd, err);
-    int repo = -1;
     if (rc == 0) {
         repodata *rd = sd->rd;
         sd->rd = NULL;   /* the set owns it now */
-        repo = (int)hb_pool_repo_count(pool);
+        int repo = (int)hb_pool_repo_count(pool);
         rc = add_subdir(cs, pool, rd, c->label, sd->name, c->priority, sd->where, err);
         if (rc == 0 && path) {
-            hb_error werr;
-            if (hb_solv_cache_write(path, sd->cache_key, rd, pool, repo, &werr) == 0) {
-                ld->stats.cache_written++;
-                ld->stats.cache_rebuilt += rebuild;
-            }
+            /* written by hb_channel_set_save_caches, after the answer is out */
+            cs->pending = hb_reallocarray(cs->pending, cs->npending + 1, sizeof *cs->pending);
+            cs->pending[cs->npending++] = (hb_channel_pending_cache){path, hb_strdup(sd->cache_key), rd, repo,
+                                                                     rebuild};
+            path = NULL;
         }
     }
     free(path);
     return rc;
+}
+
+size_t hb_channel_set_save_caches(hb_channel_set *cs, hb_pool *pool, size_t *rebuilt)
+{
+    size_t written = 0;
+    if (rebuilt)
+        *rebuilt = 0;
+    for (size_t i = 0; i < cs->npending; i++) {
+        hb_channel_pending_cache *pc = &cs->pending[i];
+        hb_error werr;
+        if (hb_solv_cache_write(pc->path, pc->key, pc->rd, pool, pc->repo, &werr) == 0) {
+            written++;
+            if (rebuilt)
+                *rebuilt += pc->rebuild;
+        }
+        free(pc->path);
+        free(pc->key);
+    }
+    free(cs->pending);
+    cs->pending = NULL;
+    cs->npending = 0;
+    return written;
 }
 
 int hb_channel_loader_load(hb_channel_loader *ld, hb_channel_set *cs, hb_pool *pool,
@@ -829,6 +850,11 @@ void hb_channel_set_free(hb_channel_set *cs)
     for (size_t i = 0; i < cs->ncached; i++)
         hb_solv_cache_free(cs->cached[i]);
     free(cs->cached);
+    for (size_t i = 0; i < cs->npending; i++) {
+        free(cs->pending[i].path);
+        free(cs->pending[i].key);
+    }
+    free(cs->pending);
     *cs = (hb_channel_set)HB_CHANNEL_SET_INIT;
 }
 

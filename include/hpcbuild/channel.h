@@ -22,7 +22,7 @@
  * With a cache, a whole (not sharded) subdir is loaded from its .solv cache file
  * (solv_cache.h, under <cache root>/solv/) when that was made from the same repodata (a local
  * file's path, size, mtime and inode; a download's URL and sha256); otherwise it is parsed
- * and the cache file is written for next time (a file that cannot be written is skipped).  A
+ * and its cache file is due for next time (hb_channel_set_save_caches writes it).  A
  * stale or damaged cache file is never used, only replaced.  Loads that mix sharded and whole
  * subdirs parse the whole ones (their records feed the shard closure).
  * hb_virtuals_detect lists the virtual packages of this machine for a target subdir
@@ -46,6 +46,13 @@
 
 typedef struct hb_solv_cache hb_solv_cache;
 
+typedef struct hb_channel_pending_cache {
+    char *path, *key;
+    const repodata *rd;   /* in the set's loaded[] */
+    int repo;
+    bool rebuild;         /* replaces a stale or damaged file */
+} hb_channel_pending_cache;
+
 typedef struct hb_channel_set {
     repodata **loaded;     /* every subdir read so far */
     size_t n, cap;
@@ -53,9 +60,11 @@ typedef struct hb_channel_set {
     size_t nnames;
     hb_solv_cache **cached;   /* subdirs loaded from their .solv cache */
     size_t ncached;
+    hb_channel_pending_cache *pending;   /* parsed subdirs whose cache file is due */
+    size_t npending;
 } hb_channel_set;
 
-#define HB_CHANNEL_SET_INIT {NULL, 0, 0, NULL, 0, NULL, 0}
+#define HB_CHANNEL_SET_INIT {NULL, 0, 0, NULL, 0, NULL, 0, NULL, 0}
 
 /* The directory of a local channel (malloc'd), or NULL with err set (also for http(s)). */
 char *hb_channel_local_path(const char *channel, hb_error *err);
@@ -68,6 +77,11 @@ char *hb_channel_label(const char *channel);
 int hb_channel_load(hb_channel_set *cs, hb_pool *pool, const char *channel, const char *platform,
                     int priority, const hb_fetch_cache *cache, hb_error *err);
 void hb_channel_set_free(hb_channel_set *cs);
+/* Writes the .solv cache files of the subdirs this load parsed (a few seconds for a
+ * conda-forge-sized channel: call it after the answer is out).  Returns how many were written
+ * (*rebuilt: how many of them replaced a stale or damaged file); one that cannot be written is
+ * skipped.  pool must be the one the set was loaded into. */
+size_t hb_channel_set_save_caches(hb_channel_set *cs, hb_pool *pool, size_t *rebuilt);
 
 /* Several channels loaded with one shard closure: _new, _add each channel (nothing is read
  * yet), then _load once with the specs of the solve. */
@@ -80,8 +94,6 @@ typedef struct hb_channel_load_stats {
     size_t shards_cached;      /* remote shards reused from the cache, no request sent */
     size_t rounds;             /* fetch rounds (each one hb_fetch_many) */
     size_t cache_hits;         /* whole subdirs loaded from their .solv cache */
-    size_t cache_rebuilt;      /* cache files that were stale or damaged and written anew */
-    size_t cache_written;      /* cache files written (rebuilt ones included) */
 } hb_channel_load_stats;
 
 /* cache: as for hb_channel_load; platform is copied. */
