@@ -47,6 +47,15 @@ static void put_solvable(const hb_pool *p, Id s, strbuf *out)
 
 static void put_dep(const hb_pool *p, Id dep, strbuf *out)
 {
+    if (ISRELDEP(dep)) {
+        Reldep *rd = GETRELDEP(p->pool, dep);
+        if (rd->flags == REL_OR) {
+            put_dep(p, rd->name, out);
+            strbuf_puts(out, " or ");
+            put_dep(p, rd->evr, out);
+            return;
+        }
+    }
     const pool_ns_entry *e = hb_pool_ns_entry(p, dep);
     strbuf_puts(out, e ? e->text : pool_dep2str(p->pool, dep));
 }
@@ -207,11 +216,18 @@ static void sentence(const hb_pool *p, const group *g, bool show_available, strb
         for (int i = 0; i < g->who.count; i++)
             queue_push(&rest, g->who.elements[i]);
         put_who(p, &src, out);
-        strbuf_puts(out, " constrains ");
         const pool_ns_entry *e = hb_pool_ns_entry(p, g->dep);
-        strbuf_puts(out, e ? e->text : pool_dep2str(pool, g->dep));
-        strbuf_puts(out, ", which excludes ");
-        put_who(p, &rest, out);
+        if (e && e->eco == POOL_NS_PYPI_CONDA) {
+            strbuf_puts(out, " and ");
+            put_who(p, &rest, out);
+            strbuf_printf(out, " both install the Python distribution %s: only one of them can be",
+                          e->pyname);
+        } else {
+            strbuf_puts(out, " constrains ");
+            strbuf_puts(out, e ? e->text : pool_dep2str(pool, g->dep));
+            strbuf_puts(out, ", which excludes ");
+            put_who(p, &rest, out);
+        }
         queue_free(&src);
         queue_free(&rest);
         break;
@@ -688,6 +704,11 @@ static void put_side(const chains *c, const demand *d, strbuf *out)
         queue_free(&path);
     }
     bool plural = put_records(p, &d->src, out);
+    const pool_ns_entry *e = hb_pool_ns_entry(p, d->dep);
+    if (e && e->eco == POOL_NS_PYPI_CONDA) {
+        strbuf_printf(out, " cannot be installed beside a conda package that installs %s", e->pyname);
+        return;
+    }
     if (d->kind == D_REQUIRES)
         strbuf_puts(out, plural ? " require " : " requires ");
     else
