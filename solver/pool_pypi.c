@@ -695,6 +695,19 @@ int hb_pool_pypi_expand(hb_pool *p, hb_pypi_dist *d, const char *const *requires
     return 0;
 }
 
+void hb_pool_pypi_block(hb_pool *p, hb_pypi_dist *d, const char *reason)
+{
+    Queue deps;
+    queue_init(&deps);
+    strbuf sb = STRBUF_INIT;
+    strbuf_printf(&sb, "%s: %s", d->filename, reason);
+    queue_push(&deps, pool_str2id(p->pool, strbuf_str(&sb), 1));
+    strbuf_free(&sb);
+    d->expanded = true;
+    set_requires(p, d->solvable, &deps);
+    queue_free(&deps);
+}
+
 /* --- providers --------------------------------------------------------------------------------- */
 
 static bool record_depends_on_python(const conda_record *rec)

@@ -77,6 +77,10 @@ int hb_pool_add_pypi(hb_pool *p, hb_pypi_dist *d, hb_error *err);
 int hb_pool_pypi_expand(hb_pool *p, hb_pypi_dist *d, const char *const *requires_dist,
                         const char *const *external, bool needs_build, hb_error *err);
 
+/* Makes d uninstallable (it stays expanded): reason says why, in explanations
+ * ("requires Python >=3.12; the target is 3.11.2"). */
+void hb_pool_pypi_block(hb_pool *p, hb_pypi_dist *d, const char *reason);
+
 /* The environment markers are evaluated in (copied).  Without one, markers are errors. */
 void hb_pool_set_marker_env(hb_pool *p, const marker_env *env);
 /* Allow pre-releases everywhere (--pre). */
