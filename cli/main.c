@@ -16,6 +16,8 @@ static const cli_command commands[] = {
     {"marker", "evaluate a PEP 508 environment marker", cmd_marker},
     {"depurl", "parse a PEP 725 DepURL into its normalized dep: form", cmd_depurl},
     {"solve", "solve conda specs over local channels: what would be installed", cmd_solve},
+    {"tags", "list the wheel tags an interpreter supports, best first", cmd_tags},
+    {"distname", "parse wheel and sdist file names (name, version, build, tags)", cmd_distname},
 };
 
 int cli_fail(int status, const char *fmt, ...)
