@@ -8,9 +8,11 @@
  * "http:g" with the base's scheme (urljoin: relative), empty segments in the
  * merged path ("a//b": urljoin drops them), dot segments in a ref with a scheme or
  * authority (urljoin keeps them), an empty query or fragment ("g?", "g#": urljoin
- * drops the delimiter), an empty ref (urljoin keeps the base's fragment), schemes
- * urljoin does not know as hierarchical (urljoin returns ref), and surrounding
- * whitespace/tab/newline (urljoin strips them).  We follow the RFC in every case.
+ * drops the delimiter), an empty ref (urljoin keeps the base's fragment), an empty
+ * authority "///x" (urljoin takes the base's), schemes urljoin does not know as
+ * hierarchical (urljoin returns ref), a ref with another, upper-case scheme
+ * (urljoin keeps its case) and surrounding whitespace/tab/newline (urljoin strips
+ * them).  We follow the RFC in every case (tests/index_urljoin.py sorts them).
  * hb_url_percent_decode: %XX escapes decoded; NULL for a '%' without two hex digits
  * or for %00.  hb_url_strip_fragment: a copy of url up to its first '#';
  * hb_url_fragment: what follows that '#', or NULL when there is none.
