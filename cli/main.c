@@ -18,6 +18,7 @@ static const cli_command commands[] = {
     {"solve", "solve conda specs over local channels: what would be installed", cmd_solve},
     {"tags", "list the wheel tags an interpreter supports, best first", cmd_tags},
     {"distname", "parse wheel and sdist file names (name, version, build, tags)", cmd_distname},
+    {"index-page", "parse a saved Python package index page and print it as JSON", cmd_index_page},
 };
 
 int cli_fail(int status, const char *fmt, ...)
