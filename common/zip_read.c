@@ -186,8 +186,8 @@ int hb_zip_dir_parse_tail(hb_zip_dir *d, const unsigned char *tail, size_t len, 
     uint64_t window = file_size < EOCD_SIZE + EOCD_MAX_COMMENT ? file_size : EOCD_SIZE + EOCD_MAX_COMMENT;
     long i = find_eocd(&t);
     if (i < 0) {
-        if (len < window) {
-            *need = window;
+        if (len < window) { /* the search window, and room for a zip64 locator */
+            *need = window + ZIP64_LOCATOR_SIZE < file_size ? window + ZIP64_LOCATOR_SIZE : file_size;
             return 1;
         }
         return hb_error_set(err, HB_EINVAL,
