@@ -16,6 +16,7 @@ static const cli_command commands[] = {
     {"marker", "evaluate a PEP 508 environment marker", cmd_marker},
     {"depurl", "parse a PEP 725 DepURL into its normalized dep: form", cmd_depurl},
     {"solve", "solve conda specs over local channels: what would be installed", cmd_solve},
+    {"wheel-metadata", "a wheel's METADATA via PEP 658 or ranged reads (debugging)", cmd_wheel_metadata},
 };
 
 int cli_fail(int status, const char *fmt, ...)
