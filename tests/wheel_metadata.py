@@ -241,6 +241,26 @@ try:
         rc, j, err = wheel_metadata(u)
         check_meta("local: read directly", rc, j, many_meta, "local", 0, server_log())
 
+    # --- many wheels in parallel, one failing ------------------------------------------
+    urls = [url, base + "/Many_Files-2.0-py3-none-any.whl", base + "/nope-1.0-py3-none-any.whl",
+            base + "/late-1.0-py3-none-any.whl#sha256=" + sha(late), url + "?norange=1"]
+    env = dict(ENV, HPCBUILD_CACHE=os.path.join(tmp, "cache-parallel"))
+    p = subprocess.run([HPCBUILD, "wheel-metadata", "--json", *urls], capture_output=True,
+                       text=True, env=env, timeout=60)
+    check_sanitizers(p.stderr, "hpcbuild wheel-metadata (parallel)")
+    got = [json.loads(line) for line in p.stdout.splitlines()]
+    log = server_log()
+    t.check("parallel: one failure, the others answered", p.returncode == 1 and
+            [(g["how"], g["requests"]) for g in got] == [("range", 2), ("range", 3), ("range", 1),
+                                                         ("full", 1)] and
+            [g["metadata"].encode() for g in got] == [big_meta, many_meta, late_meta, big_meta] and
+            got[2]["url"] == base + "/late-1.0-py3-none-any.whl" and
+            p.stderr.count("hpcbuild: ") == 1 and "nope-1.0" in p.stderr and len(log) == 8,
+            (p.returncode, [{k: v for k, v in g.items() if k != "metadata"} for g in got],
+             p.stderr, log))
+    t.check("parallel: the #sha256 fragment keys the cache", os.path.isfile(os.path.join(
+        tmp, "cache-parallel", "metadata", sha(late) + ".METADATA")))
+
     # --- errors ----------------------------------------------------------------------
     rc, j, err = wheel_metadata(base + "/nope-1.0-py3-none-any.whl")
     log = server_log()
