@@ -19,6 +19,7 @@ static const cli_command commands[] = {
     {"tags", "list the wheel tags an interpreter supports, best first", cmd_tags},
     {"distname", "parse wheel and sdist file names (name, version, build, tags)", cmd_distname},
     {"index-page", "parse a saved Python package index page and print it as JSON", cmd_index_page},
+    {"wheel-metadata", "a wheel's METADATA via PEP 658 or ranged reads (debugging)", cmd_wheel_metadata},
 };
 
 int cli_fail(int status, const char *fmt, ...)
