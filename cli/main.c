@@ -20,6 +20,8 @@ static const cli_command commands[] = {
     {"distname", "parse wheel and sdist file names (name, version, build, tags)", cmd_distname},
     {"index-page", "parse a saved Python package index page and print it as JSON", cmd_index_page},
     {"wheel-metadata", "a wheel's METADATA via PEP 658 or ranged reads (debugging)", cmd_wheel_metadata},
+    {"sdist-info", "what an sdist declares: PKG-INFO deps, build requires, PEP 725 [external]", cmd_sdist_info},
+    {"mapping", "conda <-> PyPI names and PEP 725 DepURL -> conda-forge specs", cmd_mapping},
 };
 
 int cli_fail(int status, const char *fmt, ...)
