@@ -351,9 +351,9 @@ def _json_file(e):
     j = {"filename": e["filename"], "url": e["url"], "hashes": {"sha256": e["sha256"]},
          "size": e["size"], "requires-python": e["requires-python"], "yanked": e["yanked"]}
     if e["metadata"] is not None:
-        h = {"sha256": sha256_hex(e["metadata"])}
-        j["core-metadata"] = h
-        j["dist-info-metadata"] = h
+        # PEP 714: JSON carries only core-metadata, as PyPI does; pip 23.0 crashes on a
+        # dist-info-metadata dict (the bug that made PEP 714 rename the key)
+        j["core-metadata"] = {"sha256": sha256_hex(e["metadata"])}
     return j
 
 
@@ -434,6 +434,15 @@ def no_proxy_env():
     """os.environ without proxy settings, so loopback requests never leave the host."""
     env = {k: v for k, v in os.environ.items() if "proxy" not in k.lower()}
     env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1"
+    return env
+
+
+def pip_env(**extra):
+    """no_proxy_env() without PIP_* settings (a find-links or index from this machine's
+    environment would leak into the fixture) and with pip's config files off."""
+    env = {k: v for k, v in no_proxy_env().items() if not k.startswith("PIP_")}
+    env.update(PIP_CONFIG_FILE=os.devnull, PIP_DISABLE_PIP_VERSION_CHECK="1", PIP_NO_INPUT="1")
+    env.update(extra)
     return env
 
 

@@ -48,9 +48,10 @@ def negotiate(directory, accept, html_only):
     """PEP 691 content negotiation for a directory holding index.json and/or
     index.html: (file name, Content-Type), (None, None) when the directory has
     neither (not an index page), or (None, 406) when nothing offered is
-    acceptable.  The most specific media range that matches an offer gives its
-    q-value; ties go to the range listed first, then to HTML."""
-    offers = []   # (file, content type, media ranges that match it, most specific first)
+    acceptable.  An offer takes the best q-value of the ranges naming one of its
+    types exactly (else of the wildcards that match it); ties go to the range
+    listed first, then to HTML."""
+    offers = []   # (file, {media range that matches it: Content-Type to answer})
     if os.path.isfile(os.path.join(directory, "index.html")):
         offers.append(("index.html", {
             SIMPLE_HTML: SIMPLE_HTML, "application/vnd.pypi.simple.latest+html": SIMPLE_HTML,
@@ -77,11 +78,12 @@ def negotiate(directory, accept, html_only):
         ranges.setdefault(parts[0].lower(), (q, pos))
     best = None   # (q, -position, html preferred, file, content type)
     for rank, (name, types) in enumerate(offers):
-        match = next((r for r in types if r in ranges), None)
-        if match is None or ranges[match][0] <= 0:
-            continue
-        key = (ranges[match][0], -ranges[match][1], -rank, name, types[match])
-        best = max(best, key) if best else key
+        exact = [r for r in types if r in ranges and "*" not in r]
+        matches = exact or [r for r in types if r in ranges]
+        for r in matches:
+            key = (ranges[r][0], -ranges[r][1], -rank, name, types[r])
+            if key[0] > 0 and (best is None or key > best):
+                best = key
     if best is None:
         return None, 406
     return best[3], best[4]
