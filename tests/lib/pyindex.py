@@ -80,17 +80,17 @@ def core_metadata(name, version, *, metadata_version="2.1", requires_dist=(),
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
-def _zip_write(zf, arcname, data, mode=0o644):
+def _zip_write(zf, arcname, data, mode, compress):
     info = zipfile.ZipInfo(arcname, ZIP_DATE)
     info.external_attr = (0o100000 | mode) << 16
-    info.compress_type = zipfile.ZIP_DEFLATED
+    info.compress_type = compress
     zf.writestr(info, data)
 
 
-def pack_wheel(outdir, name, version, tag, files, metadata, *, build_tag=None,
-               root_is_purelib=True):
-    """Writes a wheel holding files ({archive path: bytes}) plus its .dist-info (METADATA
-    given as bytes, WHEEL, RECORD with a sha256 row for every file); returns its path."""
+def wheel_bytes(name, version, tag, files, metadata, *, build_tag=None, root_is_purelib=True,
+                compress=zipfile.ZIP_DEFLATED):
+    """(file name, contents) of a wheel holding files ({archive path: bytes}) plus its
+    .dist-info (METADATA given as bytes, WHEEL, RECORD with a sha256 row for every file)."""
     stem = "%s-%s" % (escape(name), version)
     dist_info = stem + ".dist-info"
     wheel_text = "Wheel-Version: 1.0\nGenerator: hpcbuild-tests 0.1\nRoot-Is-Purelib: %s\n" % (
@@ -107,11 +107,20 @@ def pack_wheel(outdir, name, version, tag, files, metadata, *, build_tag=None,
     writer.writerow([dist_info + "/RECORD", "", ""])
     members.append((dist_info + "/RECORD", record.getvalue().encode()))
     parts = [escape(name), version] + ([build_tag] if build_tag else []) + [tag]
-    path = os.path.join(outdir, "-".join(parts) + ".whl")
-    os.makedirs(outdir, exist_ok=True)
-    with zipfile.ZipFile(path, "w") as zf:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as zf:
         for arcname, data in members:
-            _zip_write(zf, arcname, data, 0o755 if arcname.endswith(".so") else 0o644)
+            _zip_write(zf, arcname, data, 0o755 if arcname.endswith(".so") else 0o644, compress)
+    return "-".join(parts) + ".whl", out.getvalue()
+
+
+def pack_wheel(outdir, name, version, tag, files, metadata, *, build_tag=None,
+               root_is_purelib=True):
+    """Writes wheel_bytes(...) into outdir; returns the wheel's path."""
+    filename, data = wheel_bytes(name, version, tag, files, metadata, build_tag=build_tag,
+                                 root_is_purelib=root_is_purelib)
+    path = os.path.join(outdir, filename)
+    write_file(path, data)
     return path
 
 
@@ -314,17 +323,17 @@ def metadata_fields(data):
     return fields
 
 
-def _dist_entry(path, files_url, yanked, requires_python, pep658):
-    name = os.path.basename(path)
-    meta = read_metadata(path)
-    fields = metadata_fields(meta)
-    with open(path, "rb") as f:
-        data = f.read()
-    rp = (requires_python or {}).get(name, (fields.get("Requires-Python") or [None])[0])
-    return {"filename": name, "project": fields["Name"][0], "version": fields["Version"][0],
-            "url": files_url + name, "sha256": sha256_hex(data), "size": len(data),
-            "requires-python": rp, "yanked": (yanked or {}).get(name, False),
-            "metadata": meta if pep658 and name.endswith(".whl") else None}
+def dist_entry(filename, data, metadata, url, *, requires_python=None, yanked=False,
+               pep658=True):
+    """What the index pages say of one file (data: its bytes, metadata: its core metadata
+    bytes): {filename, project, version, url, sha256, size, requires-python, yanked,
+    metadata (the PEP 658 bytes, wheels only, or None)}.  requires_python overrides the
+    metadata's own."""
+    fields = metadata_fields(metadata)
+    rp = requires_python or (fields.get("Requires-Python") or [None])[0]
+    return {"filename": filename, "project": fields["Name"][0], "version": fields["Version"][0],
+            "url": url, "sha256": sha256_hex(data), "size": len(data), "requires-python": rp,
+            "yanked": yanked, "metadata": metadata if pep658 and filename.endswith(".whl") else None}
 
 
 def _html_anchor(e):
@@ -357,7 +366,7 @@ def _json_file(e):
     return j
 
 
-def _write(path, data):
+def write_file(path, data):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "wb") as f:
         f.write(data)
@@ -378,36 +387,50 @@ def write_index(root, dists, *, html=True, json=True, pep658=True, yanked=None,
     os.makedirs(files_dir, exist_ok=True)
     projects = {}
     for path in dists:
-        dest = os.path.join(files_dir, os.path.basename(path))
+        name = os.path.basename(path)
+        dest = os.path.join(files_dir, name)
         if os.path.abspath(path) != os.path.abspath(dest):
             shutil.copyfile(path, dest)
-        e = _dist_entry(dest, "../../files/" if relative_urls else files_url, yanked,
-                        requires_python, pep658)
+        with open(dest, "rb") as f:
+            data = f.read()
+        e = dist_entry(name, data, read_metadata(dest),
+                       ("../../files/" if relative_urls else files_url) + name,
+                       requires_python=(requires_python or {}).get(name),
+                       yanked=(yanked or {}).get(name, False), pep658=pep658)
         if e["metadata"] is not None:
-            _write(dest + ".metadata", e["metadata"])
+            write_file(dest + ".metadata", e["metadata"])
         projects.setdefault(normalize(e["project"]), []).append(e)
     for norm, entries in sorted(projects.items()):
-        page = os.path.join(simple, norm)
-        versions = list(dict.fromkeys(e["version"] for e in entries))
-        if html:
-            body = "".join(_html_anchor(e) for e in entries)
-            _write(os.path.join(page, "index.html"), _html_page("Links for " + norm, body))
-        if json:
-            doc = {"meta": {"api-version": API_VERSION}, "name": norm, "versions": versions,
-                   "files": [_json_file(e) for e in entries]}
-            _write(os.path.join(page, "index.json"), _dumps(doc))
-    if html:
-        body = "".join('    <a href="%s/">%s</a><br/>\n' % (n, n) for n in sorted(projects))
-        _write(os.path.join(simple, "index.html"), _html_page("Simple index", body))
-    if json:
-        doc = {"meta": {"api-version": API_VERSION},
-               "projects": [{"name": n} for n in sorted(projects)]}
-        _write(os.path.join(simple, "index.json"), _dumps(doc))
+        write_project_page(simple, norm, entries, html=html, json=json)
+    write_project_list(simple, sorted(projects), html=html, json=json)
     return simple
 
 
+def write_project_page(simple, project, entries, *, html=True, json=True):
+    """simple/<project>/index.html and/or index.json listing entries (dist_entry dicts)."""
+    page = os.path.join(simple, project)
+    if html:
+        body = "".join(_html_anchor(e) for e in entries)
+        write_file(os.path.join(page, "index.html"), _html_page("Links for " + project, body))
+    if json:
+        doc = {"meta": {"api-version": API_VERSION}, "name": project,
+               "versions": list(dict.fromkeys(e["version"] for e in entries)),
+               "files": [_json_file(e) for e in entries]}
+        write_file(os.path.join(page, "index.json"), _dumps(doc))
+
+
+def write_project_list(simple, projects, *, html=True, json=True):
+    """The root page simple/index.html and/or index.json naming projects."""
+    if html:
+        body = "".join('    <a href="%s/">%s</a><br/>\n' % (n, n) for n in projects)
+        write_file(os.path.join(simple, "index.html"), _html_page("Simple index", body))
+    if json:
+        doc = {"meta": {"api-version": API_VERSION}, "projects": [{"name": n} for n in projects]}
+        write_file(os.path.join(simple, "index.json"), _dumps(doc))
+
+
 def _dumps(doc):
-    import json as _json  # write_index's keyword argument shadows the module there
+    import json as _json  # the json keyword arguments above shadow the module
     return (_json.dumps(doc, indent=1) + "\n").encode("utf-8")
 
 
@@ -426,7 +449,7 @@ def write_links_page(path, dists):
     body = "".join('    <a href="%s#sha256=%s">%s</a><br/>\n' % (
         html.escape(os.path.relpath(os.path.abspath(d), base)), file_sha256(d),
         html.escape(os.path.basename(d))) for d in dists)
-    _write(path, _html_page("Links", body))
+    write_file(path, _html_page("Links", body))
     return path
 
 
