@@ -21,8 +21,17 @@ for in the query string, which is part of the URL (and so of the cache key):
 A "Range: bytes=A-B", "bytes=-N" or "bytes=A-" header on a file gets 206 with
 Content-Range (see byte_range); an unsatisfiable one gets 416.
 
+A GET on a directory (a path ending in '/') holding index.json and/or
+index.html is content-negotiated as a PEP 691 simple index (negotiate()):
+the Accept header's q-values pick JSON (application/vnd.pypi.simple.v1+json)
+or HTML (application/vnd.pypi.simple.v1+html, or text/html when that was
+asked); no Accept means HTML; nothing acceptable is 406; html_only=1 never
+offers JSON (a static file server).
+
 GET /__log returns the request log as JSON (a list of {path, status,
 if_none_match, if_modified_since, range}); GET /__reset clears the log and counters.
+if_none_match, if_modified_since, accept}); GET /__reset clears the log and
+counters.
 """
 import email.utils
 import hashlib
@@ -34,6 +43,55 @@ import sys
 import threading
 import time
 import urllib.parse
+
+
+SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
+SIMPLE_HTML = "application/vnd.pypi.simple.v1+html"
+
+
+def negotiate(directory, accept, html_only):
+    """PEP 691 content negotiation for a directory holding index.json and/or
+    index.html: (file name, Content-Type), (None, None) when the directory has
+    neither (not an index page), or (None, 406) when nothing offered is
+    acceptable.  An offer takes the best q-value of the ranges naming one of its
+    types exactly (else of the wildcards that match it); ties go to the range
+    listed first, then to HTML."""
+    offers = []   # (file, {media range that matches it: Content-Type to answer})
+    if os.path.isfile(os.path.join(directory, "index.html")):
+        offers.append(("index.html", {
+            SIMPLE_HTML: SIMPLE_HTML, "application/vnd.pypi.simple.latest+html": SIMPLE_HTML,
+            "text/html": "text/html", "text/*": "text/html", "*/*": "text/html"}))
+    if not html_only and os.path.isfile(os.path.join(directory, "index.json")):
+        offers.append(("index.json", {
+            SIMPLE_JSON: SIMPLE_JSON, "application/vnd.pypi.simple.latest+json": SIMPLE_JSON,
+            "application/*": SIMPLE_JSON, "*/*": SIMPLE_JSON}))
+    if not offers:
+        return None, None
+    if accept is None or not accept.strip():
+        accept = "text/html"
+    ranges = {}   # media range -> (q, position)
+    for pos, item in enumerate(accept.split(",")):
+        parts = [p.strip() for p in item.split(";")]
+        q = 1.0
+        for param in parts[1:]:
+            key, _, value = param.partition("=")
+            if key.strip().lower() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        ranges.setdefault(parts[0].lower(), (q, pos))
+    best = None   # (q, -position, html preferred, file, content type)
+    for rank, (name, types) in enumerate(offers):
+        exact = [r for r in types if r in ranges and "*" not in r]
+        matches = exact or [r for r in types if r in ranges]
+        for r in matches:
+            key = (ranges[r][0], -ranges[r][1], -rank, name, types[r])
+            if key[0] > 0 and (best is None or key > best):
+                best = key
+    if best is None:
+        return None, 406
+    return best[3], best[4]
 
 
 class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
@@ -75,6 +133,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 "if_none_match": self.headers.get("If-None-Match"),
                 "if_modified_since": self.headers.get("If-Modified-Since"),
                 "range": self.headers.get("Range"),
+                "accept": self.headers.get("Accept"),
             })
 
     def _send(self, status, body=b"", headers=()):
@@ -126,13 +185,21 @@ class Handler(http.server.BaseHTTPRequestHandler):
             return self._send(500, b"failing on purpose\n", extra)
         rel = urllib.parse.unquote(url.path).lstrip("/")
         path = os.path.realpath(os.path.join(self.server.root, rel))
+        index_type = None
+        if url.path.endswith("/") and os.path.isdir(path):
+            index_file, index_type = negotiate(path, self.headers.get("Accept"),
+                                               q.get("html_only") == "1")
+            if index_type == 406:
+                return self._send(406, b"no acceptable representation\n")
+            if index_file:
+                path = os.path.join(path, index_file)
         if not path.startswith(self.server.root + os.sep) or not os.path.isfile(path):
             return self._send(404, b"not found\n")
         with open(path, "rb") as f:
             body = f.read()
         mtime = int(os.stat(path).st_mtime)
         etag = '"%s"' % hashlib.sha256(body).hexdigest()[:20]
-        headers = []
+        headers = [("Content-Type", index_type), ("Vary", "Accept")] if index_type else []
         if q.get("noetag") != "1":
             headers.append(("ETag", etag))
         if q.get("nolm") != "1":
