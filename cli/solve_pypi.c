@@ -6,6 +6,7 @@
 
 #include "hpcbuild/alloc.h"
 #include "hpcbuild/external.h"
+#include "hpcbuild/json.h"
 #include "hpcbuild/name_map.h"
 #include "hpcbuild/pool_pypi.h"
 #include "hpcbuild/pyname.h"
@@ -26,6 +27,7 @@ struct pypi_ctx {
     char *python_full_version;
     hb_name_map *names;
     hb_external_map *ext;
+    hb_json_doc *alternatives;    /* data/external/hpcbuild-alternatives.json */
     ext_entry *ext_cache;
     size_t next_cache;
     const char **conda_scratch;   /* to_conda's answer */
@@ -84,8 +86,23 @@ static const char *const *external_specs(void *ctx, const char *depurl)
         if (strcmp(c->ext_cache[i].depurl, depurl) == 0)
             return (const char *const *)c->ext_cache[i].specs;
     char **specs = NULL;
-    if (c->ext && hb_external_map_conda(c->ext, depurl, HB_EXTERNAL_RUN, &specs, NULL) < 0)
+    const hb_json_node *alts = NULL;
+    if (c->alternatives)
+        alts = hb_json_object_get(c->alternatives,
+                                  hb_json_object_get(c->alternatives, hb_json_root(c->alternatives),
+                                                     "alternatives"),
+                                  depurl);
+    if (alts && hb_json_type(alts) == HB_JSON_ARRAY) {
+        size_t n = 0;
+        specs = hb_calloc(hb_json_count(alts) + 1, sizeof *specs);
+        hb_json_iter it = hb_json_iter_init(alts);
+        const hb_json_node *e;
+        while (hb_json_array_next(&it, &e))
+            if (hb_json_type(e) == HB_JSON_STRING)
+                specs[n++] = hb_json_strdup(c->alternatives, e);
+    } else if (c->ext && hb_external_map_conda(c->ext, depurl, HB_EXTERNAL_RUN, &specs, NULL) < 0) {
         specs = NULL;
+    }
     c->ext_cache = hb_reallocarray(c->ext_cache, c->next_cache + 1, sizeof *c->ext_cache);
     c->ext_cache[c->next_cache++] = (ext_entry){hb_strdup(depurl), specs};
     return (const char *const *)specs;
@@ -102,6 +119,10 @@ static int load_maps(pypi_ctx *c, const hb_fetch_cache *cache, hb_error *err)
     strbuf_printf(&m, "%s/external/conda-forge.mapping.json", data_dir());
     strbuf_printf(&r, "%s/external/registry.json", data_dir());
     rc = hb_external_map_load(&c->ext, strbuf_str(&m), strbuf_str(&r), err);
+    strbuf_truncate(&m, 0);
+    strbuf_printf(&m, "%s/external/hpcbuild-alternatives.json", data_dir());
+    if (rc == 0 && !(c->alternatives = hb_json_parse_file(strbuf_str(&m), err)))
+        rc = -1;
     strbuf_free(&m);
     strbuf_free(&r);
     return rc;
@@ -167,6 +188,7 @@ void pypi_ctx_free(pypi_ctx *c)
     marker_env_free(&c->env);
     hb_name_map_free(c->names);
     hb_external_map_free(c->ext);
+    hb_json_free(c->alternatives);
     for (size_t i = 0; i < c->next_cache; i++) {
         free(c->ext_cache[i].depurl);
         for (char **s = c->ext_cache[i].specs; s && *s; s++)

@@ -606,6 +606,8 @@ static int finish_not_modified(xfer *x)
     }
     f->size = x->cached.size;
     f->total_size = f->size;
+    free(f->content_type);   /* a 304 carries none: the stored response's type holds */
+    f->content_type = x->cached.content_type ? hb_strdup(x->cached.content_type) : NULL;
     memcpy(f->sha256_hex, x->cached.sha256, sizeof f->sha256_hex);
     return deliver(x, x->cached.body_path);
 }
@@ -631,6 +633,7 @@ static int finish_ok(xfer *x)
         const char *lm = last_header(x->easy, "Last-Modified");
         meta.etag = etag ? hb_strdup(etag) : NULL;
         meta.last_modified = lm ? hb_strdup(lm) : NULL;
+        meta.content_type = f->content_type ? hb_strdup(f->content_type) : NULL;
         meta.size = x->received;
         memcpy(meta.sha256, got_sha, sizeof got_sha);
         int bad = ferror(x->tmp);
