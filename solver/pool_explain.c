@@ -105,7 +105,9 @@ static void put_available(const hb_pool *p, Id dep, strbuf *out)
     FOR_PROVIDES(c, cp, name)
         if (!e || pool->solvables[c].name == name)
             queue_push(&q, c);
-    if (q.count == 0) {
+    if (q.count == 0 && e && e->eco == POOL_NS_PYPI) {
+        strbuf_printf(out, " (no file of %s on the indices or find-links suits the target)", e->pyname);
+    } else if (q.count == 0) {
         strbuf_printf(out, " (no package named %s is available)", pool_id2str(pool, name));
     } else {
         /* best first: higher rank */

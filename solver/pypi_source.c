@@ -29,8 +29,18 @@ typedef struct link_file {
     hb_index_file file;     /* owned copies */
 } link_file;
 
+/* Files of a name that the target cannot use, for explanations. */
+enum { SKIP_TAGS, SKIP_PYTHON, SKIP_NO_BINARY, SKIP_ONLY_BINARY, SKIP_KINDS };
+typedef struct skip_note {
+    char *name;
+    size_t count[SKIP_KINDS];
+    char *example[SKIP_KINDS];
+} skip_note;
+
 struct hb_pypi_source {
     const hb_pypi_options *opt;
+    skip_note *skips;
+    size_t nskips;
     hb_pypi_dist **dists;
     size_t ndists;
     link_file *links;
@@ -65,6 +75,12 @@ void hb_pypi_source_free(hb_pypi_source *src)
 {
     if (!src)
         return;
+    for (size_t i = 0; i < src->nskips; i++) {
+        free(src->skips[i].name);
+        for (int k = 0; k < SKIP_KINDS; k++)
+            free(src->skips[i].example[k]);
+    }
+    free(src->skips);
     for (size_t i = 0; i < src->ndists; i++) {
         hb_pypi_dist_clear(src->dists[i]);
         free(src->dists[i]);
@@ -97,6 +113,22 @@ static char *dup_or_null(const char *s)
     return s ? hb_strdup(s) : NULL;
 }
 
+static void note_skip(hb_pypi_source *src, const char *norm, int kind, const char *filename)
+{
+    skip_note *n = NULL;
+    for (size_t i = 0; i < src->nskips && !n; i++)
+        if (strcmp(src->skips[i].name, norm) == 0)
+            n = &src->skips[i];
+    if (!n) {
+        src->skips = hb_reallocarray(src->skips, src->nskips + 1, sizeof *src->skips);
+        n = &src->skips[src->nskips++];
+        memset(n, 0, sizeof *n);
+        n->name = hb_strdup(norm);
+    }
+    if (!n->count[kind]++)
+        n->example[kind] = hb_strdup(filename);
+}
+
 /* Adds one listed file of project norm to the pool, when the target can use it. */
 static void add_file(hb_pypi_source *src, hb_pool *pool, const char *norm, const hb_index_file *f,
                      const char *index)
@@ -109,22 +141,28 @@ static void add_file(hb_pypi_source *src, hb_pool *pool, const char *norm, const
     bool wheel = dn.kind == HB_DIST_WHEEL;
     long rank = 0;
     bool keep = strcmp(dn.normalized, norm) == 0;
+    int why = -1;
     if (keep && wheel) {
         rank = o->tags ? hb_tag_set_rank_wheel(o->tags, &dn) : 0;
-        keep = rank >= 0 && !name_listed(o->no_binary, o->nno_binary, norm);
+        why = rank < 0 ? SKIP_TAGS : name_listed(o->no_binary, o->nno_binary, norm) ? SKIP_NO_BINARY : -1;
     } else if (keep) {
-        keep = !name_listed(o->only_binary, o->nonly_binary, norm) &&
-               (strcmp(dn.ext, ".tar.gz") == 0 || strcmp(dn.ext, ".zip") == 0 ||
-                strcmp(dn.ext, ".tar.bz2") == 0 || strcmp(dn.ext, ".tar.xz") == 0 ||
-                strcmp(dn.ext, ".tgz") == 0);
+        keep = strcmp(dn.ext, ".tar.gz") == 0 || strcmp(dn.ext, ".zip") == 0 ||
+               strcmp(dn.ext, ".tar.bz2") == 0 || strcmp(dn.ext, ".tar.xz") == 0 || strcmp(dn.ext, ".tgz") == 0;
+        if (keep && name_listed(o->only_binary, o->nonly_binary, norm))
+            why = SKIP_ONLY_BINARY;
     }
-    if (keep && f->requires_python && o->python_full_version) {
+    if (keep && why < 0 && f->requires_python && o->python_full_version) {
         pep440_specset rp;
         if (pep440_specset_parse(&rp, f->requires_python, strlen(f->requires_python), NULL) == 0) {
-            keep = pep440_specset_contains(&rp, o->python_full_version, strlen(o->python_full_version),
-                                           PEP440_PRE_ALLOW, false);
+            if (!pep440_specset_contains(&rp, o->python_full_version, strlen(o->python_full_version),
+                                         PEP440_PRE_ALLOW, false))
+                why = SKIP_PYTHON;
             pep440_specset_free(&rp);
         }   /* an invalid Requires-Python is ignored, as pip does */
+    }
+    if (keep && why >= 0) {
+        note_skip(src, norm, why, f->filename);
+        keep = false;
     }
     for (size_t i = 0; keep && i < src->ndists; i++)   /* the same file from two places */
         keep = !(strcmp(src->dists[i]->name, norm) == 0 && strcmp(src->dists[i]->filename, f->filename) == 0);
@@ -510,6 +548,34 @@ static int expand_dists(hb_pypi_source *src, hb_pool *pool, hb_pypi_dist **ds, s
     return rc;
 }
 
+/* Adds to each problem that names a project the files of it the target could not use. */
+static void explain_skips(const hb_pypi_source *src, hb_solve_result *res)
+{
+    static const char *const what[SKIP_KINDS] = {
+        "for other interpreters or platforms", "for another Python version (Requires-Python)",
+        "refused by --no-binary", "refused by --only-binary"};
+    for (size_t i = 0; i < res->nproblems; i++) {
+        strbuf sb = STRBUF_INIT;
+        for (size_t k = 0; k < src->nskips; k++) {
+            const skip_note *n = &src->skips[k];
+            if (!strstr(res->problems[i], n->name))
+                continue;
+            for (int kind = 0; kind < SKIP_KINDS; kind++)
+                if (n->count[kind])
+                    strbuf_printf(&sb, "; %zu file%s of %s %s (e.g. %s)", n->count[kind],
+                                  n->count[kind] == 1 ? "" : "s", n->name, what[kind], n->example[kind]);
+        }
+        if (sb.len) {
+            strbuf full = STRBUF_INIT;
+            strbuf_puts(&full, res->problems[i]);
+            strbuf_append(&full, sb.buf, sb.len);
+            free(res->problems[i]);
+            res->problems[i] = strbuf_detach(&full);
+        }
+        strbuf_free(&sb);
+    }
+}
+
 /* --- the rounds ------------------------------------------------------------------------------- */
 
 int hb_pypi_solve(hb_pypi_source *src, hb_pool *pool, const char *const *specs, size_t nspecs,
@@ -534,8 +600,10 @@ int hb_pypi_solve(hb_pypi_source *src, hb_pool *pool, const char *const *specs, 
             continue;
         }
         free(wanted);
-        if (!res->ok)
+        if (!res->ok) {
+            explain_skips(src, res);
             return 0;
+        }
         hb_pypi_dist **todo = hb_calloc(res->npicks + 1, sizeof *todo);
         size_t ntodo = 0;
         for (size_t i = 0; i < res->npicks; i++) {
