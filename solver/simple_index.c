@@ -740,6 +740,8 @@ static int compare_names(const void *a, const void *b)
 /* Sorts names and drops repeats. */
 static void sort_unique(char **names, size_t *n)
 {
+    if (*n == 0)
+        return;
     qsort(names, *n, sizeof *names, compare_names);
     size_t k = 0;
     for (size_t i = 0; i < *n; i++) {
