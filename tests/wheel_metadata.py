@@ -188,6 +188,8 @@ try:
     rc, j, err = wheel_metadata("--sha256", sha(big), url + "?norange=1")
     log = server_log()
     check_meta("no range support: full body", rc, j, big_meta, "full", 1, log)
+    rc, j, err = wheel_metadata("--no-cache", "--sha256", sha(big), url + "?norange=1")
+    check_meta("no range support: full body to memory", rc, j, big_meta, "full", 1, server_log())
     rc, j, err = wheel_metadata("--sha256", sha(small), url + "?norange=1")
     server_log()
     t.check("no range support: sha256 checked", rc == 1 and "sha256 mismatch" in err, err)
@@ -260,6 +262,13 @@ try:
              p.stderr, log))
     t.check("parallel: the #sha256 fragment keys the cache", os.path.isfile(os.path.join(
         tmp, "cache-parallel", "metadata", sha(late) + ".METADATA")))
+
+    p = subprocess.run([HPCBUILD, "wheel-metadata", "--help"], capture_output=True, text=True)
+    t.check("cli: --help", p.returncode == 0 and p.stdout.startswith("usage: hpcbuild wheel-metadata"),
+            p.stdout)
+    p = subprocess.run([HPCBUILD, "wheel-metadata", "--bogus", url], capture_output=True, text=True)
+    t.check("cli: unknown option", p.returncode == 2 and "unknown option '--bogus'" in p.stderr,
+            p.stderr)
 
     # --- errors ----------------------------------------------------------------------
     rc, j, err = wheel_metadata(base + "/nope-1.0-py3-none-any.whl")
