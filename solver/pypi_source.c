@@ -294,6 +294,39 @@ typedef struct name_load {
     bool done;
 } name_load;
 
+/* A local index (a directory tree, plain path or file:// URL) cannot negotiate: its
+ * project page is <dir>/index.json (PEP 691) when there is one, else <dir>/index.html.
+ * Rewrites *url to that file and sets *type; returns true when neither exists. */
+static bool local_page(char **url, const char **type)
+{
+    char *dir = NULL;
+    if (hb_fetch_classify_url(*url, &dir, NULL) != 1) {
+        free(dir);
+        return false;
+    }
+    static const char *const files[][2] = {{"index.json", "application/vnd.pypi.simple.v1+json"},
+                                           {"index.html", "text/html"}};
+    bool missing = true;
+    for (size_t i = 0; i < 2 && missing; i++) {
+        strbuf path = STRBUF_INIT;
+        strbuf_printf(&path, "%s%s%s", dir, dir[0] && dir[strlen(dir) - 1] == '/' ? "" : "/", files[i][0]);
+        struct stat st;
+        if (stat(strbuf_str(&path), &st) == 0 && S_ISREG(st.st_mode)) {
+            char *abs = realpath(strbuf_str(&path), NULL);   /* relative links need a file:// base */
+            strbuf u = STRBUF_INIT;
+            strbuf_printf(&u, "file://%s", abs ? abs : strbuf_str(&path));
+            free(abs);
+            free(*url);
+            *url = strbuf_detach(&u);
+            *type = files[i][1];
+            missing = false;
+        }
+        strbuf_free(&path);
+    }
+    free(dir);
+    return missing;
+}
+
 /* Loads project pages for names: index by index (the first with a name wins unless
  * unsafe_best_match), all names of a step in one parallel batch. */
 static int load_names(hb_pypi_source *src, hb_pool *pool, const char *const *names, size_t n, hb_error *err)
@@ -306,6 +339,7 @@ static int load_names(hb_pypi_source *src, hb_pool *pool, const char *const *nam
     }
     hb_fetch *fs = hb_calloc(n + 1, sizeof *fs);
     char **urls = hb_calloc(n + 1, sizeof *urls);
+    const char **types = hb_calloc(n + 1, sizeof *types);
     size_t *who = hb_calloc(n + 1, sizeof *who);
     int rc = 0;
     for (;;) {
@@ -314,7 +348,12 @@ static int load_names(hb_pypi_source *src, hb_pool *pool, const char *const *nam
             if (nl[i].done)
                 continue;
             urls[k] = hb_index_project_url(o->indices[nl[i].next], nl[i].name);
+            types[k] = NULL;
             memset(&fs[k], 0, sizeof fs[k]);
+            if (local_page(&urls[k], &types[k])) {
+                fs[k].status = 404;   /* a local index without the project */
+                fs[k].attempts = -1;
+            }
             fs[k].url = urls[k];
             fs[k].to_memory = 1;
             fs[k].accept = hb_index_accept;
@@ -322,17 +361,33 @@ static int load_names(hb_pypi_source *src, hb_pool *pool, const char *const *nam
         }
         if (k == 0)
             break;
+        /* the fetches that need a request (local pages that are missing need none) */
+        hb_fetch *todo = hb_calloc(k + 1, sizeof *todo);
+        size_t *at = hb_calloc(k + 1, sizeof *at), ntodo = 0;
+        for (size_t j = 0; j < k; j++)
+            if (fs[j].attempts != -1) {
+                todo[ntodo] = fs[j];
+                at[ntodo++] = j;
+            }
         hb_error ferr;
-        hb_fetch_many(fs, k, o->fetch, o->cache, NULL, NULL, &ferr);
+        if (ntodo)
+            hb_fetch_many(todo, ntodo, o->fetch, o->cache, NULL, NULL, &ferr);
+        for (size_t t = 0; t < ntodo; t++)
+            fs[at[t]] = todo[t];
+        free(todo);
+        free(at);
         for (size_t j = 0; j < k; j++) {
             name_load *l = &nl[who[j]];
             hb_fetch *f = &fs[j];
-            src->stats.page_requests += (size_t)(f->attempts ? f->attempts : 1);
+            if (f->attempts == -1)
+                f->attempts = 0;
+            else
+                src->stats.page_requests += (size_t)(f->attempts ? f->attempts : 1);
             const char *index = o->indices[l->next];
             if (f->ok) {
                 hb_index_page page;
-                if (hb_index_page_parse(&page, f->body.buf ? f->body.buf : "", f->body.len, f->content_type,
-                                        f->url, NULL, err) != 0) {
+                if (hb_index_page_parse(&page, f->body.buf ? f->body.buf : "", f->body.len,
+                                        types[j] ? types[j] : f->content_type, f->url, NULL, err) != 0) {
                     rc = -1;
                 } else {
                     for (size_t i = 0; i < page.nfiles; i++)
@@ -364,6 +419,7 @@ static int load_names(hb_pypi_source *src, hb_pool *pool, const char *const *nam
     free(nl);
     free(fs);
     free(urls);
+    free(types);
     free(who);
     return rc;
 }

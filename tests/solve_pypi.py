@@ -243,7 +243,22 @@ def run_cases(base, chan, chan_mpich, sites, env, log, ext, mpiw, cache):
     T.check("find-links", rc == 0 and p.get("hbt-flat", {}).get("version") == "0.5"
             and p.get("hbt-pure", {}).get("version") == "1.0", out + err)
 
-    # 11. errors: invalid requirement (2), unreachable index (1), text output
+    # 11. a local index (no server): index.json, else index.html, beside the files
+    root_dir = os.path.join(os.path.dirname(cache), "idx")
+    for label, url in (("path", root_dir + "/simple"), ("file-url", "file://" + root_dir + "/simple/"),
+                       ("html", os.path.join(os.path.dirname(cache), "idx-html", "simple"))):
+        rc, out, err, j = solve("--json", *common, "-c", chan, "--index", url, "pypi::hbt-app", env=env)
+        p = picks(j)
+        T.check("local-index." + label, rc == 0 and p.get("hbt-app", {}).get("url", "").startswith("file://")
+                and p.get("hbt-pure", {}).get("version") == "3.0", out + err)
+
+    # 12. the target Python's installed distributions are site externals
+    rc, out, err = hbtest.run_cli("solve", "--python", PY, "--json", *common, "--index", idx,
+                                  "pypi::packaging>=20", env=env)
+    j = hbtest.json_line(out)
+    T.check("site-dists", rc == 0 and picks(j).get("packaging", {}).get("origin") == "site", out + err)
+
+    # 13. errors: invalid requirement (2), unreachable index (1), text output
     rc, out, err, j = solve(*common, "--index", idx, "pypi::hbt-app>=>1", env=env)
     T.check("error.spec", rc == 2 and "hbt-app>=>1" in err, err)
     rc, out, err, j = solve(*common, "--index", "http://127.0.0.1:9/simple/", "pypi::x", env=env)
