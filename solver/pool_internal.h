@@ -25,6 +25,7 @@ typedef struct pool_ns_entry {
     int eco;           /* enum pool_ns_eco */
     struct pep440_specset *spec;   /* POOL_NS_PYPI: the specifier set (NULL: any version) */
     bool exact_pin;    /* POOL_NS_PYPI: `==V` (no .*) or `===`: yanked files count */
+    bool dists_only;   /* POOL_NS_PYPI: a `pypi::` request: PyPI (and site) distributions only */
     Id target;         /* POOL_NS_PYPI_EXACT: the solvable */
     char *pyname;      /* POOL_NS_PYPI, _CONDA: the normalized PyPI name (no extra) */
     matchspec *ms;     /* parsed when first needed (hb_pool_ns_spec) */

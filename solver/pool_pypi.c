@@ -478,11 +478,13 @@ static bool spec_exact_pin(const pep440_specset *set)
     return strcmp(op, "==") == 0 && !(n >= 2 && strcmp(v + n - 2, ".*") == 0);
 }
 
-/* The dependency "name[extra] specifier" (specifier in its normalized form, "" for any). */
-static Id pypi_dep(hb_pool *p, const char *norm, const char *extra, const char *specifier, hb_error *err)
+/* The dependency "name[extra] specifier" (specifier in its normalized form, "" for any);
+ * dists_only: conda records do not count (a `pypi::` request). */
+static Id pypi_dep(hb_pool *p, const char *norm, const char *extra, const char *specifier, bool dists_only,
+                   hb_error *err)
 {
     strbuf key = STRBUF_INIT;
-    strbuf_printf(&key, "\1%s", norm);
+    strbuf_printf(&key, "%c%s", dists_only ? '\4' : '\1', norm);
     if (extra)
         strbuf_printf(&key, "[%s]", extra);
     strbuf_printf(&key, " %s", specifier);
@@ -514,6 +516,7 @@ static Id pypi_dep(hb_pool *p, const char *norm, const char *extra, const char *
         e->eco = POOL_NS_PYPI;
         e->spec = set;
         e->exact_pin = spec_exact_pin(set);
+        e->dists_only = dists_only;
         e->pyname = hb_strdup(norm);
         e->name = name;
     }
@@ -535,15 +538,16 @@ static bool marker_true(hb_pool *p, const marker *m, const char *extra)
 }
 
 /* Pushes the deps of a parsed requirement: the name, and each extra. */
-static int push_req_deps(hb_pool *p, const pep508_requirement *req, Queue *deps, hb_error *err)
+static int push_req_deps(hb_pool *p, const pep508_requirement *req, bool dists_only, Queue *deps,
+                         hb_error *err)
 {
     char *norm = pyname_canonicalize(req->name, strlen(req->name));
-    Id d = pypi_dep(p, norm, NULL, req->specifier, err);
+    Id d = pypi_dep(p, norm, NULL, req->specifier, dists_only, err);
     if (d)
         queue_push(deps, d);
     for (size_t i = 0; d && i < req->nextras; i++) {
         char *x = pyname_canonicalize(req->extras[i], strlen(req->extras[i]));
-        Id xd = pypi_dep(p, norm, x, req->specifier, err);
+        Id xd = pypi_dep(p, norm, x, req->specifier, false, err);
         free(x);
         if (!xd)
             d = 0;
@@ -622,7 +626,7 @@ static void dist_req_deps(hb_pool *p, const hb_pypi_dist *d, const char *extra, 
         if (on) {
             if (req.url)
                 queue_push(deps, broken_dep(p, "unsupported direct URL requirement", *r, d->filename));
-            else if (push_req_deps(p, &req, deps, &perr) != 0)
+            else if (push_req_deps(p, &req, false, deps, &perr) != 0)
                 queue_push(deps, broken_dep(p, "invalid requirement", *r, d->filename));
         }
         pep508_requirement_free(&req);
@@ -776,7 +780,8 @@ void hb_pool_pypi_providers(hb_pool *p, pool_ns_entry *e, Queue *out)
     pypi_name *n = name_by_id(py, e->name);
     bool is_extra = n && n->id != e->name;
     if (n && !is_extra) {
-        conda_candidates(p, e->pyname, &q);
+        if (!e->dists_only)
+            conda_candidates(p, e->pyname, &q);
         for (size_t i = 0; i < n->nsite; i++)
             queue_push(&q, n->site[i]);
     }
@@ -910,7 +915,7 @@ bool hb_pool_pypi_rank_name(hb_pool *p, Id name)
 
 /* --- requests ---------------------------------------------------------------------------------- */
 
-static int pypi_request(hb_pool *p, const char *text, Queue *deps, hb_error *err)
+static int pypi_request(hb_pool *p, const char *text, bool dists_only, Queue *deps, hb_error *err)
 {
     pep508_requirement req;
     if (pep508_requirement_parse(&req, text, strlen(text), err) != 0)
@@ -921,7 +926,7 @@ static int pypi_request(hb_pool *p, const char *text, Queue *deps, hb_error *err
                           "requirement '%s': direct URL requirements are not supported; "
                           "use --find-links or an index", text);
     } else if (marker_true(p, req.marker, "")) {
-        rc = push_req_deps(p, &req, deps, err);
+        rc = push_req_deps(p, &req, dists_only, deps, err);
     }
     pep508_requirement_free(&req);
     return rc;
@@ -933,7 +938,7 @@ int hb_pool_request_deps(hb_pool *p, const char *spec, Queue *deps, hb_error *er
         spec++;
     if (strncmp(spec, "pypi::", 6) == 0) {
         py_state(p);
-        return pypi_request(p, spec + 6, deps, err);
+        return pypi_request(p, spec + 6, true, deps, err);
     }
     if (strncmp(spec, "conda::", 7) == 0)
         spec += 7;
@@ -942,7 +947,7 @@ int hb_pool_request_deps(hb_pool *p, const char *spec, Queue *deps, hb_error *er
         Queue pq;
         queue_init(&pq);
         hb_error perr;
-        bool pypi_ok = pypi_request(p, spec, &pq, &perr) == 0;
+        bool pypi_ok = pypi_request(p, spec, true, &pq, &perr) == 0;
         Id conda = hb_pool_dep_for_spec(p, spec, POOL_DEP_REQUIRES, &perr);
         if (pypi_ok && conda && pq.count == 1) {
             queue_push(deps, pool_rel2id(p->pool, conda, pq.elements[0], REL_OR, 1));

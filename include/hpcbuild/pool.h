@@ -92,9 +92,10 @@ typedef struct hb_solve_result {
     size_t nproblems;
 } hb_solve_result;
 
-/* Solves "install all of specs".  A spec `pypi::REQ` is a PEP 508 requirement, `conda::SPEC`
- * or `CHANNEL::SPEC` a MatchSpec; a bare spec valid in both ecosystems may be satisfied by
- * either when the pool holds PyPI distributions (pool_pypi.h), else it is a MatchSpec.
+/* Solves "install all of specs".  A spec `pypi::REQ` is a PEP 508 requirement that PyPI
+ * distributions (or the site Python's) must meet, `conda::SPEC` or `CHANNEL::SPEC` a MatchSpec;
+ * a bare spec valid in both ecosystems may be satisfied by either when the pool holds PyPI
+ * distributions (pool_pypi.h), else it is a MatchSpec.
  * -1 only for an invalid spec (err names it); an unsatisfiable request returns 0 with
  * res->ok false and res->problems set. */
 int hb_pool_solve(hb_pool *p, const char *const *specs, size_t nspecs, hb_solve_result *res,
