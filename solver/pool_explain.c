@@ -91,9 +91,38 @@ static int put_list(const hb_pool *p, const Queue *who, int max, strbuf *out)
     return n;
 }
 
+static void or_leaves(Pool *pool, Id dep, Queue *out)
+{
+    if (ISRELDEP(dep) && GETRELDEP(pool, dep)->flags == REL_OR) {
+        or_leaves(pool, GETRELDEP(pool, dep)->name, out);
+        or_leaves(pool, GETRELDEP(pool, dep)->evr, out);
+    } else {
+        queue_push(out, dep);
+    }
+}
+
 /* What exists under the name a dependency asks for, when nothing matches it. */
 static void put_available(const hb_pool *p, Id dep, strbuf *out)
 {
+    if (ISRELDEP(dep) && GETRELDEP(p->pool, dep)->flags == REL_OR) {
+        /* a PEP 725 capability or the conda packages it maps to */
+        Queue leaves;
+        queue_init(&leaves);
+        or_leaves(p->pool, dep, &leaves);
+        strbuf_puts(out, " (no site external provides ");
+        put_dep(p, leaves.elements[0], out);
+        if (leaves.count > 1) {
+            strbuf_puts(out, ", and no channel has ");
+            for (int i = 1; i < leaves.count; i++) {
+                if (i > 1)
+                    strbuf_puts(out, i + 1 == leaves.count ? " or " : ", ");
+                put_dep(p, leaves.elements[i], out);
+            }
+        }
+        strbuf_putc(out, ')');
+        queue_free(&leaves);
+        return;
+    }
     const pool_ns_entry *e = hb_pool_ns_entry(p, dep);
     Pool *pool = p->pool;
     Id name = e ? e->name : dep;
