@@ -29,12 +29,15 @@ typedef struct pypi_name {
     size_t nextras;
     Id *site;            /* the site Python's distributions of this name */
     size_t nsite;
+    Id *dists;           /* its distributions' solvables */
+    size_t ndists;
 } pypi_name;
 
 typedef struct pypi_extra {
     hb_pypi_dist *base;
     char *extra;
     conda_record rec;    /* "name[extra]" for explanations */
+    Id next;             /* the base's next extra solvable, or 0 */
 } pypi_extra;
 
 struct pool_pypi {
@@ -45,6 +48,7 @@ struct pool_pypi {
     size_t by_id_cap;
     hb_pypi_dist **dist; /* by solvable id */
     pypi_extra **extra;  /* by solvable id */
+    Id *first_extra;     /* by solvable id of a dist: its first extra solvable, or 0 */
     size_t nsolv;
     marker_env env;
     bool have_env, pre, prefer_binary;
@@ -105,6 +109,7 @@ void hb_pool_pypi_free(hb_pool *p)
             free(py->names[i].extras[k]);
         free(py->names[i].extras);
         free(py->names[i].site);
+        free(py->names[i].dists);
     }
     free(py->names);
     free(py->by_id);
@@ -117,6 +122,7 @@ void hb_pool_pypi_free(hb_pool *p)
     }
     free(py->dist);
     free(py->extra);
+    free(py->first_extra);
     marker_env_free(&py->env);
     free(py);
     p->py = NULL;
@@ -279,8 +285,10 @@ static void track(struct pool_pypi *py, Id s, hb_pypi_dist *d, pypi_extra *x)
             n *= 2;
         py->dist = hb_reallocarray(py->dist, n, sizeof *py->dist);
         py->extra = hb_reallocarray(py->extra, n, sizeof *py->extra);
+        py->first_extra = hb_reallocarray(py->first_extra, n, sizeof *py->first_extra);
         memset(py->dist + py->nsolv, 0, (n - py->nsolv) * sizeof *py->dist);
         memset(py->extra + py->nsolv, 0, (n - py->nsolv) * sizeof *py->extra);
+        memset(py->first_extra + py->nsolv, 0, (n - py->nsolv) * sizeof *py->first_extra);
         py->nsolv = n;
     }
     py->dist[s] = d;
@@ -377,6 +385,8 @@ static void add_extra_solvable(hb_pool *p, hb_pypi_dist *d, const char *extra)
     x->rec.channel = d->label;
     x->rec.fn = d->filename;
     track(p->py, sid, NULL, x);
+    x->next = p->py->first_extra[d->solvable];
+    p->py->first_extra[d->solvable] = sid;
     hb_pool_track_record(p, sid, &x->rec, 0);
     set_extra_requires(p, sid);
 }
@@ -394,13 +404,9 @@ static void want_extra(hb_pool *p, pypi_name *n, const char *extra)
     Id xid = pypi_id(p->pool, "pypi:", n->name, extra);
     by_id_set(py, xid, index);
     n = &py->names[index];
-    Pool *pool = p->pool;
-    size_t nsolv = (size_t)pool->nsolvables;
-    for (Id s = 2; (size_t)s < nsolv; s++) {
-        hb_pypi_dist *d = hb_pool_dist(p, s);
-        if (d && pool->solvables[s].name == n->id)
-            add_extra_solvable(p, d, extra);
-    }
+    size_t nd = n->ndists;
+    for (size_t i = 0; i < nd; i++)
+        add_extra_solvable(p, hb_pool_dist(p, py->names[index].dists[i]), extra);
 }
 
 int hb_pool_add_pypi(hb_pool *p, hb_pypi_dist *d, hb_error *err)
@@ -433,8 +439,10 @@ int hb_pool_add_pypi(hb_pool *p, hb_pypi_dist *d, hb_error *err)
     track(py, sid, d, NULL);
     hb_pool_track_record(p, sid, &d->rec, 0);
     n = name_get(p, d->name);
+    n->dists = hb_reallocarray(n->dists, n->ndists + 1, sizeof *n->dists);
+    n->dists[n->ndists++] = sid;
     for (size_t i = 0; i < n->nextras; i++)
-        add_extra_solvable(p, d, n->extras[i]);
+        add_extra_solvable(p, d, name_get(p, d->name)->extras[i]);
     return 0;
 }
 
@@ -690,12 +698,8 @@ int hb_pool_pypi_expand(hb_pool *p, hb_pypi_dist *d, const char *const *requires
     set_requires(p, d->solvable, &deps);
     queue_free(&deps);
     /* this dist's extra solvables get their requirements now */
-    Pool *pool = p->pool;
-    for (Id s = 2; s < pool->nsolvables; s++) {
-        pypi_extra *x = extra_of(p, s);
-        if (x && x->base == d)
-            set_extra_requires(p, s);
-    }
+    for (Id s = p->py->first_extra[d->solvable]; s; s = extra_of(p, s)->next)
+        set_extra_requires(p, s);
     return 0;
 }
 

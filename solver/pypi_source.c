@@ -1,5 +1,6 @@
 /* pypi_source.c — indices and find-links loaded as a solve reaches them (pypi_source.h). */
 #include <dirent.h>
+#include <stdint.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,6 +40,8 @@ typedef struct skip_note {
 
 struct hb_pypi_source {
     const hb_pypi_options *opt;
+    size_t *seen;          /* open-addressing set of dists[] indices + 1, by (name, filename) */
+    size_t seen_cap;
     skip_note *skips;
     size_t nskips;
     hb_pypi_dist **dists;
@@ -86,6 +89,7 @@ void hb_pypi_source_free(hb_pypi_source *src)
         free(src->dists[i]);
     }
     free(src->dists);
+    free(src->seen);
     for (size_t i = 0; i < src->nlinks; i++) {
         free(src->links[i].project);
         free(src->links[i].location);
@@ -111,6 +115,48 @@ static bool name_listed(const char *const *list, size_t n, const char *norm)
 static char *dup_or_null(const char *s)
 {
     return s ? hb_strdup(s) : NULL;
+}
+
+static size_t file_hash(const char *name, const char *filename)
+{
+    uint64_t h = 1469598103934665603ull;   /* FNV-1a over "name\0filename" */
+    for (const char *c = name; *c; c++)
+        h = (h ^ (unsigned char)*c) * 1099511628211ull;
+    h *= 1099511628211ull;
+    for (const char *c = filename; *c; c++)
+        h = (h ^ (unsigned char)*c) * 1099511628211ull;
+    return (size_t)h;
+}
+
+/* True when the file of name is already in the pool (the same file from two places);
+ * else, unless index is SIZE_MAX, remembers dists[index] as that file. */
+static bool seen_file(hb_pypi_source *src, const char *name, const char *filename, size_t index)
+{
+    if ((src->ndists + 1) * 2 > src->seen_cap) {   /* grow and rehash */
+        size_t cap = src->seen_cap ? 2 * src->seen_cap : 1024;
+        size_t *t = hb_calloc(cap, sizeof *t);
+        for (size_t i = 0; i < src->seen_cap; i++) {
+            if (!src->seen[i])
+                continue;
+            const hb_pypi_dist *d = src->dists[src->seen[i] - 1];
+            size_t k = file_hash(d->name, d->filename) & (cap - 1);
+            while (t[k])
+                k = (k + 1) & (cap - 1);
+            t[k] = src->seen[i];
+        }
+        free(src->seen);
+        src->seen = t;
+        src->seen_cap = cap;
+    }
+    size_t k = file_hash(name, filename) & (src->seen_cap - 1);
+    for (; src->seen[k]; k = (k + 1) & (src->seen_cap - 1)) {
+        const hb_pypi_dist *d = src->dists[src->seen[k] - 1];
+        if (strcmp(d->name, name) == 0 && strcmp(d->filename, filename) == 0)
+            return true;
+    }
+    if (index != SIZE_MAX)
+        src->seen[k] = index + 1;
+    return false;
 }
 
 static void note_skip(hb_pypi_source *src, const char *norm, int kind, const char *filename)
@@ -164,9 +210,11 @@ static void add_file(hb_pypi_source *src, hb_pool *pool, const char *norm, const
         note_skip(src, norm, why, f->filename);
         keep = false;
     }
-    for (size_t i = 0; keep && i < src->ndists; i++)   /* the same file from two places */
-        keep = !(strcmp(src->dists[i]->name, norm) == 0 && strcmp(src->dists[i]->filename, f->filename) == 0);
     if (!keep) {
+        hb_distname_free(&dn);
+        return;
+    }
+    if (seen_file(src, norm, f->filename, SIZE_MAX)) {   /* the same file from two places */
         hb_distname_free(&dn);
         return;
     }
@@ -194,7 +242,9 @@ static void add_file(hb_pypi_source *src, hb_pool *pool, const char *norm, const
         return;
     }
     src->dists = hb_reallocarray(src->dists, src->ndists + 1, sizeof *src->dists);
-    src->dists[src->ndists++] = d;
+    src->dists[src->ndists] = d;
+    seen_file(src, d->name, d->filename, src->ndists);
+    src->ndists++;
     src->stats.files++;
 }
 
