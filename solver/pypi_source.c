@@ -543,24 +543,155 @@ static int expand_from_metadata(hb_pypi_source *src, hb_pool *pool, hb_pypi_dist
     return rc;
 }
 
+/* What the solve needs of an sdist, cached by its sha256 under <cache root>/metadata/ as
+ * "<sha256>.sdist-deps": lines "dynamic 0|1", "requires-python SPEC", "requires REQ",
+ * "external DEPURL" after a "hpcbuild-sdist-deps 1" header. */
+typedef struct sdist_deps {
+    bool dynamic;
+    char *requires_python;
+    char **requires, **external;   /* NULL-terminated */
+    size_t nrequires, nexternal;
+} sdist_deps;
+
+static void sdist_deps_free(sdist_deps *sd)
+{
+    free(sd->requires_python);
+    for (size_t i = 0; i < sd->nrequires; i++)
+        free(sd->requires[i]);
+    for (size_t i = 0; i < sd->nexternal; i++)
+        free(sd->external[i]);
+    free(sd->requires);
+    free(sd->external);
+}
+
+static void list_push(char ***v, size_t *n, const char *s, size_t len)
+{
+    *v = hb_reallocarray(*v, *n + 2, sizeof **v);
+    (*v)[(*n)++] = hb_strndup(s, len);
+    (*v)[*n] = NULL;
+}
+
+static char *sdist_cache_path(const hb_pypi_source *src, const hb_pypi_dist *d)
+{
+    if (!src->opt->cache || !src->opt->cache->root || !d->sha256 || strlen(d->sha256) != 64)
+        return NULL;
+    for (const char *c = d->sha256; *c; c++)
+        if (!strchr("0123456789abcdefABCDEF", *c))
+            return NULL;
+    strbuf sb = STRBUF_INIT;
+    strbuf_printf(&sb, "%s/metadata", src->opt->cache->root);
+    mkdir(strbuf_str(&sb), 0755);
+    strbuf_printf(&sb, "/%s.sdist-deps", d->sha256);
+    return strbuf_detach(&sb);
+}
+
+static bool sdist_cache_read(const char *path, sdist_deps *sd)
+{
+    memset(sd, 0, sizeof *sd);
+    FILE *f = path ? fopen(path, "r") : NULL;
+    if (!f)
+        return false;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    bool ok = getline(&line, &cap, f) > 0 && strcmp(line, "hpcbuild-sdist-deps 1\n") == 0;
+    while (ok && (n = getline(&line, &cap, f)) > 0) {
+        if (line[n - 1] != '\n') {
+            ok = false;   /* a truncated file: never trusted */
+            break;
+        }
+        line[--n] = '\0';
+        if (strncmp(line, "dynamic ", 8) == 0)
+            sd->dynamic = line[8] == '1';
+        else if (strncmp(line, "requires-python ", 16) == 0)
+            sd->requires_python = hb_strdup(line + 16);
+        else if (strncmp(line, "requires ", 9) == 0)
+            list_push(&sd->requires, &sd->nrequires, line + 9, (size_t)n - 9);
+        else if (strncmp(line, "external ", 9) == 0)
+            list_push(&sd->external, &sd->nexternal, line + 9, (size_t)n - 9);
+        else if (strcmp(line, "end") == 0)
+            break;
+        else
+            ok = false;
+    }
+    ok = ok && strcmp(line ? line : "", "end") == 0;
+    free(line);
+    fclose(f);
+    if (!ok)
+        sdist_deps_free(sd);
+    return ok;
+}
+
+static void sdist_cache_write(const char *path, const sdist_deps *sd)
+{
+    if (!path)
+        return;
+    strbuf body = STRBUF_INIT;
+    strbuf_printf(&body, "hpcbuild-sdist-deps 1\ndynamic %d\n", sd->dynamic ? 1 : 0);
+    if (sd->requires_python && !strchr(sd->requires_python, '\n'))
+        strbuf_printf(&body, "requires-python %s\n", sd->requires_python);
+    for (size_t i = 0; i < sd->nrequires; i++)
+        if (!strchr(sd->requires[i], '\n'))
+            strbuf_printf(&body, "requires %s\n", sd->requires[i]);
+    for (size_t i = 0; i < sd->nexternal; i++)
+        if (!strchr(sd->external[i], '\n'))
+            strbuf_printf(&body, "external %s\n", sd->external[i]);
+    strbuf_puts(&body, "end\n");
+    strbuf tmp = STRBUF_INIT;
+    strbuf_printf(&tmp, "%s.tmp.XXXXXX", path);
+    int fd = mkstemp(tmp.buf);
+    if (fd >= 0) {
+        bool ok = write(fd, body.buf, body.len) == (ssize_t)body.len;
+        ok = close(fd) == 0 && ok;
+        if (!ok || rename(tmp.buf, path) != 0)
+            unlink(tmp.buf);
+    }
+    strbuf_free(&tmp);
+    strbuf_free(&body);
+}
+
+static int sdist_deps_read(sdist_deps *sd, const char *path, const char *filename, hb_error *err)
+{
+    memset(sd, 0, sizeof *sd);
+    hb_sdist_info info;
+    if (hb_sdist_read(&info, path, err) != 0)
+        return hb_error_prefix(err, "sdist '%s'", filename);
+    sd->dynamic = !info.static_deps;
+    sd->requires_python = info.requires_python ? hb_strdup(info.requires_python) : NULL;
+    for (char **r = info.requires_dist; r && *r; r++)
+        list_push(&sd->requires, &sd->nrequires, *r, strlen(*r));
+    char **ext = NULL;
+    size_t next = 0;
+    push_specs(&ext, &next, info.external.build_requires, info.external.nbuild);
+    push_specs(&ext, &next, info.external.host_requires, info.external.nhost);
+    push_specs(&ext, &next, info.external.dependencies, info.external.ndeps);
+    for (size_t i = 0; i < next; i++)
+        list_push(&sd->external, &sd->nexternal, ext[i], strlen(ext[i]));
+    free(ext);
+    hb_sdist_info_free(&info);
+    return 0;
+}
+
+static int expand_from_sdist_deps(hb_pypi_source *src, hb_pool *pool, hb_pypi_dist *d, const sdist_deps *sd,
+                                  hb_error *err)
+{
+    if (!python_ok(src, d, pool, sd->requires_python))
+        return 0;
+    return hb_pool_pypi_expand(pool, d, (const char *const *)sd->requires, (const char *const *)sd->external,
+                               sd->dynamic, err);
+}
+
 static int expand_from_sdist(hb_pypi_source *src, hb_pool *pool, hb_pypi_dist *d, const char *path,
                              hb_error *err)
 {
-    hb_sdist_info info;
-    if (hb_sdist_read(&info, path, err) != 0)
-        return hb_error_prefix(err, "sdist '%s'", d->filename);
-    int rc = 0;
-    if (python_ok(src, d, pool, info.requires_python)) {
-        char **external = NULL;
-        size_t next = 0;
-        push_specs(&external, &next, info.external.build_requires, info.external.nbuild);
-        push_specs(&external, &next, info.external.host_requires, info.external.nhost);
-        push_specs(&external, &next, info.external.dependencies, info.external.ndeps);
-        rc = hb_pool_pypi_expand(pool, d, (const char *const *)info.requires_dist,
-                                 (const char *const *)external, !info.static_deps, err);
-        free(external);
-    }
-    hb_sdist_info_free(&info);
+    sdist_deps sd;
+    if (sdist_deps_read(&sd, path, d->filename, err) != 0)
+        return -1;
+    char *cpath = sdist_cache_path(src, d);
+    sdist_cache_write(cpath, &sd);
+    free(cpath);
+    int rc = expand_from_sdist_deps(src, pool, d, &sd, err);
+    sdist_deps_free(&sd);
     return rc;
 }
 
@@ -586,6 +717,18 @@ static int expand_dists(hb_pypi_source *src, hb_pool *pool, hb_pypi_dist **ds, s
             r->core_metadata_sha256 = d->core_metadata_sha256;
             wd[nw++] = d;
         } else {
+            char *cpath = sdist_cache_path(src, d);
+            sdist_deps cached;
+            bool hit = sdist_cache_read(cpath, &cached);
+            free(cpath);
+            if (hit) {   /* known by its hash: no download */
+                src->stats.metadata++;
+                src->stats.metadata_cached++;
+                if (rc == 0 && expand_from_sdist_deps(src, pool, d, &cached, err) != 0)
+                    rc = -1;
+                sdist_deps_free(&cached);
+                continue;
+            }
             hb_fetch *f = &sf[ns];
             f->url = d->url;
             f->sha256 = d->sha256;

@@ -234,6 +234,15 @@ def run_cases(base, chan, chan_mpich, sites, env, log, ext, mpiw, cache):
     T.check("lazy.warm", rc == 0 and not any(e["path"].endswith(".metadata") for e in entries),
             [e["path"] for e in entries])
 
+    # the same for an sdist: its PKG-INFO / [external] are cached by the file's sha256
+    for run in ("cold", "warm"):
+        log(reset=True)
+        rc, out, err, j = solve("--json", *common, "--index", idx, "pypi::hbt-mpi", "--site", sites[0], env=env)
+        got = [e["path"] for e in log() if e["path"].endswith(".tar.gz")]
+        T.check("lazy.sdist." + run, rc == 0 and got == (["/idx/files/hbt_mpi-1.0.tar.gz"] if run == "cold" else [])
+                and picks(j).get("hbt-mpi", {}).get("external") == ["dep:virtual/compiler/c",
+                                                                     "dep:virtual/interface/mpi"], (got, out, err))
+
     # 10. find-links: a flat directory adds to every name
     fl = os.path.join(os.path.dirname(cache), "fl")
     os.makedirs(fl, exist_ok=True)
