@@ -1,12 +1,13 @@
 """The peer for resolving against a synthetic index: pip 23.0 (Debian's /usr/bin/python3).
 
-usage: /usr/bin/python3 bench/pypi_peer.py ROOT [--names 50] [--runs cold,warm]
+usage: /usr/bin/python3 bench/pypi_peer.py ROOT [--names 50] [--runs cold,warm] [--timeout 600]
 
 ROOT is written by bench/pypi_index_gen.py.  Serves it with tests/lib/testserver.py on
 127.0.0.1 and runs
 
     /usr/bin/python3 -m pip install --dry-run --report - --ignore-installed \\
-        --cache-dir CACHE --index-url URL p.... (--names projects, spread over the index)
+        --cache-dir CACHE --trusted-host 127.0.0.1 --index-url URL p.... (--names projects,
+        spread over the index; pip caches plain-http responses only from trusted hosts)
 
 first cold (an empty CACHE), then warm (the same CACHE).  Prints one JSON object: per run
 the wall time, pip's exit status, how many packages it chose, and the server's request
@@ -44,12 +45,17 @@ def summarize(log):
     return dict(kinds, requests=len(log), status=statuses)
 
 
-def run_pip(base, cache, names):
+def run_pip(base, cache, names, timeout):
     cmd = [pyindex.TARGET_PYTHON, "-m", "pip", "install", "--dry-run", "--report", "-",
-           "--quiet", "--ignore-installed", "--cache-dir", cache,
+           "--quiet", "--ignore-installed", "--cache-dir", cache, "--trusted-host", "127.0.0.1",
            "--index-url", base + "/simple/", *names]
     start = time.monotonic()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=pyindex.pip_env())
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=pyindex.pip_env(),
+                              timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return {"wall_s": None, "rc": None, "packages": None,
+                "stderr_tail": "timed out after %d s" % timeout}
     wall = time.monotonic() - start
     chosen = len(json.loads(proc.stdout)["install"]) if proc.returncode == 0 else None
     return {"wall_s": round(wall, 2), "rc": proc.returncode, "packages": chosen,
@@ -61,6 +67,7 @@ def main():
     ap.add_argument("root")
     ap.add_argument("--names", type=int, default=50)
     ap.add_argument("--runs", default="cold,warm")
+    ap.add_argument("--timeout", type=int, default=600, help="seconds per pip run")
     args = ap.parse_args()
     names = request_names(args.root, args.names)
     cache = tempfile.mkdtemp(prefix="hb-pip-cache-")
@@ -69,7 +76,7 @@ def main():
     try:
         for run in args.runs.split(","):
             log(reset=True)
-            r = run_pip(base, cache, names)
+            r = run_pip(base, cache, names, args.timeout)
             r["server"] = summarize(log(reset=True))
             result[run] = r
     finally:
