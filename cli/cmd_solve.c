@@ -15,8 +15,13 @@
 #include "hpcbuild/http.h"
 #include "hpcbuild/json.h"
 #include "hpcbuild/matchspec.h"
+#include "hpcbuild/pep508.h"
 #include "hpcbuild/pool.h"
+#include "hpcbuild/pool_pypi.h"
+#include "hpcbuild/pyname.h"
+#include "hpcbuild/pypi_source.h"
 #include "hpcbuild/site.h"
+#include "solve_pypi.h"
 
 #define DEFAULT_CHANNEL "https://conda.anaconda.org/conda-forge"
 #define DEFAULT_SITE_FILE "/etc/hpcbuild/site.yaml"
@@ -24,7 +29,11 @@
 static const char solve_help[] =
     "usage: hpcbuild solve [-c CHANNEL]... [--override-channels] [--platform SUBDIR]\n"
     "                      [--site FILE|none] [--virtual NAME=VERSION[=BUILD]]...\n"
-    "                      [--channel-priority MODE] [--json] SPEC...\n\n"
+    "                      [--channel-priority MODE] [--index URL]... [--find-links PATH]...\n"
+    "                      [--python PATH] [--no-binary NAME|:all:] [--only-binary NAME|:all:]\n"
+    "                      [--index-strategy first|unsafe-best-match] [--prefer-binary]\n"
+    "                      [--prefer conda|wheel] [--pre] [--ignore-installed] [--stats]\n"
+    "                      [--json] SPEC...\n\n"
     "Solves \"install all of SPEC\" (conda MatchSpecs, or DepURLs such as\n"
     "dep:virtual/interface/mpi that site externals provide) over the channels given with -c, in\n"
     "priority order (the first is the highest), and prints one line per package to install:\n"
@@ -44,7 +53,25 @@ static const char solve_help[] =
     "                             values.  Default: $HPCBUILD_SITE, else " DEFAULT_SITE_FILE "\n"
     "                             when it exists; `none` uses no site file.  Precedence:\n"
     "                             detected virtuals < site file < --virtual\n"
-    "  --channel-priority MODE    strict (default), flexible or disabled\n"
+    "  --channel-priority MODE    strict (default), flexible or disabled\n\n"
+    "Python packages (docs/solve-pypi.md): a SPEC `pypi::REQ` is a PEP 508 requirement\n"
+    "(`pypi::mpi4py>=4`, `pypi::requests[socks]`), `conda::SPEC` a MatchSpec; a bare SPEC\n"
+    "valid in both may come from either (--prefer decides).  A conda package that installs\n"
+    "the same distribution satisfies a wheel's requirement, and the two are never both chosen.\n"
+    "  --index URL                a PEP 503/691 simple index (repeatable, in priority order:\n"
+    "                             the first index that has a name is the only one used for it)\n"
+    "  --find-links PATH          a directory of wheels/sdists, or an HTML page of links\n"
+    "  --python PATH              the target interpreter (markers, wheel tags, Requires-Python,\n"
+    "                             its installed distributions): default $HPCBUILD_PYTHON, else\n"
+    "                             python3 on PATH\n"
+    "  --no-binary NAME|:all:     never use wheels for NAME (comma-separated, repeatable)\n"
+    "  --only-binary NAME|:all:   never use sdists for NAME\n"
+    "  --index-strategy S         first (default) or unsafe-best-match (merge every index)\n"
+    "  --prefer-binary            any wheel over a newer sdist\n"
+    "  --prefer conda|wheel       which ecosystem a bare SPEC prefers (default conda)\n"
+    "  --pre                      allow pre-releases everywhere\n"
+    "  --ignore-installed         the target Python's installed distributions do not count\n"
+    "  --stats                    print request and round counts (JSON) on stderr\n"
     "  --json                     {\"success\":true,\"packages\":[...]} or\n"
     "                             {\"success\":false,\"problems\":[...]} on one line\n\n"
     "Site externals the answer uses are listed with channel @site (they are not installed:\n"
@@ -64,7 +91,39 @@ typedef struct solve_options {
     bool override_channels;
     const char *site;        /* --site FILE, "none", or NULL (the default) */
     hb_virtuals overrides;   /* in order; an empty version removes */
+    pypi_cli_options py;
+    char **owned;            /* normalized names in py's lists */
+    size_t nowned;
+    bool pypi;               /* indices, find-links or pypi:: specs: the PyPI side is on */
+    bool stats;
 } solve_options;
+
+/* Adds each comma-separated name of v to a --no-binary / --only-binary list (normalized). */
+static int add_name_list(const char ***list, size_t *n, const char *v, const char *opt, char ***owned,
+                         size_t *nowned)
+{
+    if (!*v)
+        return cli_fail(CLI_USAGE, "%s needs NAME[,NAME...] or :all:", opt);
+    for (const char *p = v; *p;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        if (len) {
+            char *name = len == 5 && strncmp(p, ":all:", 5) == 0 ? hb_strdup(":all:")
+                         : len == 6 && strncmp(p, ":none:", 6) == 0 ? NULL
+                                                                    : pyname_canonicalize(p, len);
+            if (!name) {
+                *n = 0;   /* :none: clears the list, as pip does */
+            } else {
+                *owned = hb_reallocarray(*owned, *nowned + 1, sizeof **owned);
+                (*owned)[(*nowned)++] = name;
+                *list = hb_reallocarray(*list, *n + 1, sizeof **list);
+                (*list)[(*n)++] = name;
+            }
+        }
+        p += len + (comma ? 1 : 0);
+    }
+    return CLI_OK;
+}
 
 /* The value of option argv[*i] (`--opt VALUE` or `--opt=VALUE`); NULL when missing. */
 static const char *option_value(int argc, char **argv, int *i, const char *name)
@@ -165,6 +224,56 @@ static int parse_args(int argc, char **argv, solve_options *o, bool *help)
                 return cli_fail(CLI_USAGE, "--channel-priority needs strict, flexible or disabled");
             if (hb_channel_priority_parse(v, &o->priority, &err) != 0)
                 return cli_fail(CLI_USAGE, "%s", err.msg);
+        } else if (is_option(a, "--index") || is_option(a, "--index-url") || is_option(a, "-i")) {
+            const char *opt = is_option(a, "-i") ? "-i" : is_option(a, "--index-url") ? "--index-url" : "--index";
+            if (!(v = option_value(argc, argv, &i, opt)) || !*v)
+                return cli_fail(CLI_USAGE, "%s needs an index URL", opt);
+            o->py.indices[o->py.nindices++] = v;
+            o->pypi = true;
+        } else if (is_option(a, "--find-links") || is_option(a, "-f")) {
+            if (!(v = option_value(argc, argv, &i, a[1] == 'f' ? "-f" : "--find-links")) || !*v)
+                return cli_fail(CLI_USAGE, "%s needs a directory or a page URL", a);
+            o->py.find_links[o->py.nfind_links++] = v;
+            o->pypi = true;
+        } else if (is_option(a, "--python")) {
+            if (!(v = option_value(argc, argv, &i, "--python")) || !*v)
+                return cli_fail(CLI_USAGE, "--python needs an interpreter path");
+            o->py.python = v;
+        } else if (is_option(a, "--no-binary") || is_option(a, "--only-binary")) {
+            bool no = strncmp(a, "--no-", 5) == 0;
+            const char *opt = no ? "--no-binary" : "--only-binary";
+            if (!(v = option_value(argc, argv, &i, opt)))
+                return cli_fail(CLI_USAGE, "%s needs NAME[,NAME...] or :all:", opt);
+            int rc = no ? add_name_list(&o->py.no_binary, &o->py.nno_binary, v, opt, &o->owned, &o->nowned)
+                        : add_name_list(&o->py.only_binary, &o->py.nonly_binary, v, opt, &o->owned, &o->nowned);
+            if (rc)
+                return rc;
+        } else if (is_option(a, "--index-strategy")) {
+            if (!(v = option_value(argc, argv, &i, "--index-strategy")))
+                return cli_fail(CLI_USAGE, "--index-strategy needs first or unsafe-best-match");
+            if (strcmp(v, "unsafe-best-match") == 0)
+                o->py.unsafe_best_match = true;
+            else if (strcmp(v, "first") == 0 || strcmp(v, "first-index") == 0)
+                o->py.unsafe_best_match = false;
+            else
+                return cli_fail(CLI_USAGE, "invalid --index-strategy '%s': expected first or unsafe-best-match", v);
+        } else if (strcmp(a, "--prefer-binary") == 0) {
+            o->py.prefer_binary = true;
+        } else if (strcmp(a, "--pre") == 0) {
+            o->py.pre = true;
+        } else if (strcmp(a, "--ignore-installed") == 0) {
+            o->py.ignore_installed = true;
+        } else if (strcmp(a, "--stats") == 0) {
+            o->stats = true;
+        } else if (is_option(a, "--prefer")) {
+            if (!(v = option_value(argc, argv, &i, "--prefer")))
+                return cli_fail(CLI_USAGE, "--prefer needs conda or wheel");
+            if (strcmp(v, "conda") == 0)
+                o->py.prefer = HB_PREFER_CONDA;
+            else if (strcmp(v, "wheel") == 0 || strcmp(v, "pypi") == 0)
+                o->py.prefer = HB_PREFER_PYPI;
+            else
+                return cli_fail(CLI_USAGE, "invalid --prefer '%s': expected conda or wheel", v);
         } else {
             return cli_fail(CLI_USAGE, "unknown option '%s' (see hpcbuild solve --help)", a);
         }
@@ -184,6 +293,50 @@ static void put_field(hb_json_writer *w, const char *key, const char *value)
     hb_json_string_or_null(w, value);
 }
 
+/* A PyPI pick: origin wheel|sdist, file, URL, hashes, its requirements and DepURLs; an sdist
+ * is built from source ("build": true; "dynamic": its dependencies are known after a build). */
+static void put_dist_json(hb_json_writer *w, const hb_pypi_dist *d)
+{
+    hb_json_begin_object(w);
+    put_field(w, "name", d->name);
+    put_field(w, "version", d->version);
+    put_field(w, "origin", d->wheel ? "wheel" : "sdist");
+    put_field(w, "filename", d->filename);
+    put_field(w, "url", d->url);
+    put_field(w, "index", d->index);
+    hb_json_key(w, "hashes");
+    hb_json_begin_object(w);
+    if (d->sha256) {
+        hb_json_key(w, "sha256");
+        hb_json_string(w, d->sha256);
+    }
+    hb_json_end_object(w);
+    put_list(w, "requires_dist", d->requires_dist);
+    put_list(w, "external", d->external);
+    if (d->requires_python)
+        put_field(w, "requires_python", d->requires_python);
+    if (d->yanked) {
+        hb_json_key(w, "yanked");
+        hb_json_string_or_null(w, d->yanked_reason ? d->yanked_reason : "");
+    }
+    hb_json_key(w, "build");
+    hb_json_bool(w, !d->wheel);
+    if (!d->wheel) {
+        hb_json_key(w, "dynamic");
+        hb_json_bool(w, d->needs_build);
+    }
+    hb_json_end_object(w);
+}
+
+static void print_stats(const hb_pypi_stats *st)
+{
+    fprintf(stderr,
+            "{\"rounds\":%zu,\"names\":%zu,\"page_requests\":%zu,\"files\":%zu,\"metadata\":%zu,"
+            "\"metadata_requests\":%zu,\"metadata_cached\":%zu}\n",
+            st->rounds, st->names, st->page_requests, st->files, st->metadata, st->metadata_requests,
+            st->metadata_cached);
+}
+
 static void print_json(const hb_solve_result *res)
 {
     strbuf out = STRBUF_INIT;
@@ -197,6 +350,10 @@ static void print_json(const hb_solve_result *res)
         hb_json_begin_array(&w);
         for (size_t i = 0; i < res->npicks; i++) {
             const conda_record *r = res->picks[i].rec;
+            if (res->picks[i].dist) {
+                put_dist_json(&w, res->picks[i].dist);
+                continue;
+            }
             hb_json_begin_object(&w);
             put_field(&w, "name", r->name);
             put_field(&w, "version", r->version);
@@ -211,6 +368,8 @@ static void print_json(const hb_solve_result *res)
             put_field(&w, "md5", r->md5);
             put_list(&w, "depends", r->depends);
             put_field(&w, "origin", res->picks[i].site ? "site" : "conda");
+            if (res->picks[i].site && r->build && strcmp(r->build, "python") == 0)
+                put_field(&w, "kind", "python-distribution");
             hb_json_end_object(&w);
         }
         hb_json_end_array(&w);
@@ -232,7 +391,11 @@ static void print_text(const hb_solve_result *res)
         for (size_t i = 0; i < res->npicks; i++) {
             const conda_record *r = res->picks[i].rec;
             /* virtual packages are not listed; site externals are, with channel @site */
-            if (!res->picks[i].site || strncmp(r->name, "__", 2) != 0)
+            const hb_pypi_dist *d = res->picks[i].dist;
+            if (d)
+                printf("%s %s %s %s\n", d->name, d->version, d->wheel ? "wheel" : "sdist",
+                       d->index ? d->index : "");
+            else if (!res->picks[i].site || strncmp(r->name, "__", 2) != 0)
                 printf("%s %s %s %s\n", r->name, r->version, r->build ? r->build : "",
                        r->channel ? r->channel : "");
         }
@@ -301,12 +464,48 @@ static int check_specs(solve_options *o, char **owned)
             o->specs[i] = owned[i];
             continue;
         }
-        matchspec *ms = matchspec_parse(spec, strlen(spec), &err);
-        if (!ms)
-            return cli_fail(CLI_USAGE, "%s", err.msg);
-        matchspec_free(ms);
+        if (strncmp(spec, "pypi::", 6) == 0) {
+            pep508_requirement req;
+            if (pep508_requirement_parse(&req, spec + 6, strlen(spec + 6), &err) != 0)
+                return cli_fail(CLI_USAGE, "%s", err.msg);
+            pep508_requirement_free(&req);
+            continue;
+        }
+        const char *ms_text = strncmp(spec, "conda::", 7) == 0 ? spec + 7 : spec;
+        matchspec *ms = matchspec_parse(ms_text, strlen(ms_text), &err);
+        if (ms) {
+            matchspec_free(ms);
+            continue;
+        }
+        pep508_requirement req;
+        hb_error perr;
+        if (o->pypi && ms_text == spec && pep508_requirement_parse(&req, spec, strlen(spec), &perr) == 0) {
+            pep508_requirement_free(&req);   /* a bare requirement only PyPI can read */
+            continue;
+        }
+        return cli_fail(CLI_USAGE, "%s", err.msg);
     }
     return CLI_OK;
+}
+
+/* The specs the conda channels see: pypi:: ones dropped, conda:: stripped, bare ones that
+ * are not MatchSpecs (`foo[extra]`) dropped. */
+static size_t conda_specs(const solve_options *o, const char **out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < o->nspecs; i++) {
+        const char *s = o->specs[i];
+        if (strncmp(s, "pypi::", 6) == 0)
+            continue;
+        if (strncmp(s, "conda::", 7) == 0)
+            s += 7;
+        matchspec *ms = matchspec_parse(s, strlen(s), NULL);
+        if (!ms && strncmp(s, "dep:", 4) != 0)
+            continue;
+        matchspec_free(ms);
+        out[n++] = s;
+    }
+    return n;
 }
 
 static int run_solve(solve_options *o)
@@ -338,6 +537,10 @@ static int run_solve(solve_options *o)
         remote = remote || hb_channel_is_remote(o->channels[i]);
     /* The cache holds downloads and every channel's .solv files; local channels work
      * without one (only slower), remote ones need it. */
+    for (size_t i = 0; i < o->py.nindices; i++)
+        remote = remote || strncmp(o->py.indices[i], "http", 4) == 0;
+    for (size_t i = 0; i < o->py.nfind_links; i++)
+        remote = remote || strncmp(o->py.find_links[i], "http", 4) == 0;
     if (remote) {
         if (hb_http_global_init(&err) != 0 || hb_fetch_cache_open(&cache, NULL, &err) != 0)
             status = cli_fail(CLI_FAILED, "%s", err.msg);
@@ -352,17 +555,28 @@ static int run_solve(solve_options *o)
             status = cli_fail(CLI_USAGE, "%s", err.msg);
     if (status == CLI_OK && hb_site_add_externals(&site, pool, &err) != 0)
         status = cli_fail(CLI_USAGE, "%s", err.msg);
+    pypi_ctx *py = NULL;
+    if (status == CLI_OK && o->pypi && !(py = pypi_ctx_new(&o->py, pool, have_cache ? &cache : NULL, &err)))
+        status = cli_fail(CLI_USAGE, "%s", err.msg);
     /* One loader for all channels: sharded subdirs fetch only what the specs reach. */
     hb_channel_loader *loader = hb_channel_loader_new(o->platform, have_cache ? &cache : NULL);
     for (size_t i = 0; i < o->nchannels; i++)
         hb_channel_loader_add(loader, o->channels[i], (int)(o->nchannels - i));
-    if (status == CLI_OK && hb_channel_loader_load(loader, &cs, pool, o->specs, o->nspecs, &err) != 0)
+    const char **cspecs = hb_calloc(o->nspecs + 1, sizeof *cspecs);
+    size_t ncspecs = conda_specs(o, cspecs);
+    if (status == CLI_OK && o->nchannels &&
+        hb_channel_loader_load(loader, &cs, pool, cspecs, ncspecs, &err) != 0)
         status = cli_fail_error(&err);
+    free(cspecs);
     hb_channel_loader_free(loader);
     hb_solve_result res = {0};
     if (status == CLI_OK) {
-        if (hb_pool_solve(pool, o->specs, o->nspecs, &res, &err) != 0) {
-            status = cli_fail(CLI_USAGE, "%s", err.msg);
+        int rc = py ? hb_pypi_solve(pypi_ctx_source(py), pool, o->specs, o->nspecs, &res, &err)
+                    : hb_pool_solve(pool, o->specs, o->nspecs, &res, &err);
+        if (py && o->stats)
+            print_stats(hb_pypi_source_stats(pypi_ctx_source(py)));
+        if (rc != 0) {
+            status = cli_fail(err.code == HB_EINVAL ? CLI_USAGE : CLI_FAILED, "%s", err.msg);
         } else {
             if (o->json)
                 print_json(&res);
@@ -376,6 +590,7 @@ static int run_solve(solve_options *o)
     }
     hb_solve_result_free(&res);
     hb_pool_free(pool);
+    pypi_ctx_free(py);   /* after the pool: it owns the distributions the pool borrows */
     hb_channel_set_free(&cs);
     hb_virtuals_free(&virt);
     hb_site_free(&site);
@@ -391,6 +606,8 @@ int cmd_solve(int argc, char **argv)
     solve_options o = {0};
     o.channels = hb_calloc((size_t)argc + 1, sizeof *o.channels);
     o.specs = hb_calloc((size_t)argc + 1, sizeof *o.specs);
+    o.py.indices = hb_calloc((size_t)argc + 1, sizeof *o.py.indices);
+    o.py.find_links = hb_calloc((size_t)argc + 1, sizeof *o.py.find_links);
     o.priority = HB_CHANNEL_PRIORITY_STRICT;
     bool help = false;
     int status = parse_args(argc, argv, &o, &help);
@@ -402,7 +619,9 @@ int cmd_solve(int argc, char **argv)
     } else if (status == CLI_OK && o.nchannels == 0 && o.override_channels) {
         status = cli_fail(CLI_USAGE, "--override-channels needs at least one -c CHANNEL");
     } else if (status == CLI_OK) {
-        if (o.nchannels == 0) {
+        for (size_t i = 0; i < o.nspecs; i++)
+            o.pypi = o.pypi || strncmp(o.specs[i], "pypi::", 6) == 0;
+        if (o.nchannels == 0 && !o.pypi) {
             const char *def = getenv("HPCBUILD_DEFAULT_CHANNEL");
             o.channels[o.nchannels++] = def && *def ? def : DEFAULT_CHANNEL;
         }
@@ -428,5 +647,12 @@ int cmd_solve(int argc, char **argv)
     free(o.overrides.v);
     free(o.channels);
     free(o.specs);
+    free(o.py.indices);
+    free(o.py.find_links);
+    free(o.py.no_binary);
+    free(o.py.only_binary);
+    for (size_t i = 0; i < o.nowned; i++)
+        free(o.owned[i]);
+    free(o.owned);
     return status;
 }

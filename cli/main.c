@@ -16,6 +16,12 @@ static const cli_command commands[] = {
     {"marker", "evaluate a PEP 508 environment marker", cmd_marker},
     {"depurl", "parse a PEP 725 DepURL into its normalized dep: form", cmd_depurl},
     {"solve", "solve conda specs over local channels: what would be installed", cmd_solve},
+    {"tags", "list the wheel tags an interpreter supports, best first", cmd_tags},
+    {"distname", "parse wheel and sdist file names (name, version, build, tags)", cmd_distname},
+    {"index-page", "parse a saved Python package index page and print it as JSON", cmd_index_page},
+    {"wheel-metadata", "a wheel's METADATA via PEP 658 or ranged reads (debugging)", cmd_wheel_metadata},
+    {"sdist-info", "what an sdist declares: PKG-INFO deps, build requires, PEP 725 [external]", cmd_sdist_info},
+    {"mapping", "conda <-> PyPI names and PEP 725 DepURL -> conda-forge specs", cmd_mapping},
 };
 
 int cli_fail(int status, const char *fmt, ...)

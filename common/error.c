@@ -31,8 +31,14 @@ int hb_error_prefix(hb_error *err, const char *fmt, ...)
     va_start(ap, fmt);
     int n = vsnprintf(err->msg, sizeof err->msg, fmt, ap);
     va_end(ap);
-    if (n >= 0 && (size_t)n < sizeof err->msg)
-        snprintf(err->msg + n, sizeof err->msg - (size_t)n, ": %s", old);
+    size_t used = n < 0 ? 0 : (size_t)n;
+    if (used + 2 < sizeof err->msg) {   /* ": " + as much of the old message as fits */
+        size_t room = sizeof err->msg - used - 3;
+        size_t len = strnlen(old, room);
+        memcpy(err->msg + used, ": ", 2);
+        memcpy(err->msg + used + 2, old, len);
+        err->msg[used + 2 + len] = '\0';
+    }
     return -1;
 }
 

@@ -95,6 +95,7 @@ void hb_cache_entry_free(hb_cache_entry *entry)
     free(entry->body_path);
     free(entry->etag);
     free(entry->last_modified);
+    free(entry->content_type);
     memset(entry, 0, sizeof *entry);
 }
 
@@ -141,6 +142,8 @@ int hb_fetch_cache_parse_meta(const char *text, size_t len, hb_cache_entry *entr
             } else if (klen == 13 && memcmp(line, "last-modified", 13) == 0 &&
                        !entry->last_modified) {
                 entry->last_modified = val, val = NULL;
+            } else if (klen == 12 && memcmp(line, "content-type", 12) == 0 && !entry->content_type) {
+                entry->content_type = val, val = NULL;
             } else if (klen == 4 && memcmp(line, "size", 4) == 0) {
                 char *e;
                 errno = 0;
@@ -237,6 +240,7 @@ int hb_fetch_cache_commit(const hb_fetch_cache *cache, const char *url, const ch
     put_field(&sb, "url", url);
     put_field(&sb, "etag", meta->etag);
     put_field(&sb, "last-modified", meta->last_modified);
+    put_field(&sb, "content-type", meta->content_type);
     strbuf_printf(&sb, "size %lld\nsha256 %s\n", meta->size, meta->sha256);
     size_t want = sb.len;
     ssize_t w = write(fd, sb.buf, want);

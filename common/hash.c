@@ -171,7 +171,7 @@ static uint64_t ck_lane(uint64_t acc, uint64_t w)
 
 uint64_t hb_checksum64(const void *data, size_t len, uint64_t seed)
 {
-    const unsigned char *p = data, *end = p + len;
+    const unsigned char *p = data, *end = len ? p + len : p;   /* data may be NULL when len is 0 */
     uint64_t a = seed + CK_P1 + CK_P2, b = seed + CK_P2, c = seed, d = seed - CK_P1;
     for (; end - p >= 32; p += 32) {
         a = ck_lane(a, ck_word(p));

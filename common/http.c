@@ -43,6 +43,8 @@ void hb_fetch_free(hb_fetch *f)
 {
     free(f->path);
     f->path = NULL;
+    free(f->content_type);
+    f->content_type = NULL;
     strbuf_free(&f->body);
 }
 
@@ -256,11 +258,12 @@ static int fetch_local(hb_fetch *f, const char *src)
     int rc;
     long long size = 0;
     char got_sha[HB_HASH_HEX_MAX] = "", got_md5[HB_HASH_HEX_MAX] = "";
-    if (f->dest || f->to_memory || f->sha256 || f->md5) {
+    int to_memory = f->to_memory || f->range;
+    if (f->dest || to_memory || f->sha256 || f->md5) {
         /* one pass: copy, digest, verify before the copy lands */
         hb_hasher *sha = hb_hasher_new(HB_HASH_SHA256);
         hb_hasher *md5 = f->md5 ? hb_hasher_new(HB_HASH_MD5) : NULL;
-        rc = read_file_through(src, f->dest, f->to_memory ? &f->body : NULL, sha, md5, f,
+        rc = read_file_through(src, f->dest, to_memory ? &f->body : NULL, sha, md5, f,
                                got_sha, got_md5, &size, &f->err);
         hb_hasher_free(sha);
         hb_hasher_free(md5);
@@ -281,6 +284,7 @@ static int fetch_local(hb_fetch *f, const char *src)
         return -1;
     }
     f->size = size;
+    f->total_size = size;
     memcpy(f->sha256_hex, got_sha, sizeof got_sha);
     f->path = hb_strdup(f->dest ? f->dest : src);
     f->ok = 1;
@@ -302,6 +306,7 @@ typedef struct xfer {
     size_t index;
     hb_fetch *f;
     CURL *easy;
+    const hb_fetch_cache *cache; /* run->cache, NULL for a ranged fetch */
     struct curl_slist *headers;
     char errbuf[CURL_ERROR_SIZE];
     FILE *tmp;      /* the download in progress (cache or dest), or NULL */
@@ -449,8 +454,12 @@ static int xfer_setup(xfer *x, fetch_run *run, size_t index, hb_fetch *f)
     if (f->md5)
         x->md5 = hb_hasher_new(HB_HASH_MD5);
     const hb_fetch_options *opt = run->opt;
-    const hb_fetch_cache *cache = run->cache;
-    if (!cache && !f->dest && !f->to_memory)
+    const hb_fetch_cache *cache = x->cache = f->range ? NULL : run->cache;
+    if (f->range && f->dest)
+        return hb_error_set(&f->err, HB_EINVAL,
+                            "fetching '%s': a ranged fetch goes to memory, not to a destination file",
+                            f->url);
+    if (!cache && !f->dest && !f->to_memory && !f->range)
         return hb_error_set(&f->err, HB_EINVAL,
                             "fetching '%s': nowhere to put the body (no cache, no destination)",
                             f->url);
@@ -492,6 +501,12 @@ static int xfer_setup(xfer *x, fetch_run *run, size_t index, hb_fetch *f)
         }
         strbuf_free(&h);
     }
+    if (f->accept) {
+        strbuf h = STRBUF_INIT;
+        strbuf_printf(&h, "Accept: %s", f->accept);
+        x->headers = curl_slist_append(x->headers, h.buf);
+        strbuf_free(&h);
+    }
     char ua[64];
     snprintf(ua, sizeof ua, "hpcbuild/%s", HPCBUILD_VERSION);
     int bad = 0;
@@ -521,6 +536,8 @@ static int xfer_setup(xfer *x, fetch_run *run, size_t index, hb_fetch *f)
     }
     if (x->headers)
         bad |= curl_easy_setopt(e, CURLOPT_HTTPHEADER, x->headers) != CURLE_OK;
+    if (f->range)
+        bad |= curl_easy_setopt(e, CURLOPT_RANGE, f->range) != CURLE_OK;
     if (bad)
         return hb_error_set(&f->err, HB_ESYS, "fetching '%s': libcurl rejected an option", f->url);
     return 0;
@@ -571,7 +588,7 @@ static int finish_not_modified(xfer *x)
                      "fetching '%s': cached copy '%s' is corrupt: sha256 %s, expected %s "
                      "(removed; downloading it again)",
                      f->url, x->cached.body_path, got_sha, x->cached.sha256);
-        hb_fetch_cache_remove(x->run->cache, f->url, NULL);
+        hb_fetch_cache_remove(x->cache, f->url, NULL);
         x->have_cached = 0;
         curl_easy_setopt(x->easy, CURLOPT_HTTPHEADER, NULL);
         curl_slist_free_all(x->headers);
@@ -584,10 +601,13 @@ static int finish_not_modified(xfer *x)
     if (f->md5 && hb_hash_file_hex(HB_HASH_MD5, x->cached.body_path, got_md5, &f->err) != 0)
         return hb_error_prefix(&f->err, "fetching '%s'", f->url);
     if (verify_digests(f, x->cached.sha256, got_md5, &f->err) != 0) {
-        hb_fetch_cache_remove(x->run->cache, f->url, NULL); /* the bad copy is not kept */
+        hb_fetch_cache_remove(x->cache, f->url, NULL); /* the bad copy is not kept */
         return hb_error_prefix(&f->err, "cached copy");
     }
     f->size = x->cached.size;
+    f->total_size = f->size;
+    free(f->content_type);   /* a 304 carries none: the stored response's type holds */
+    f->content_type = x->cached.content_type ? hb_strdup(x->cached.content_type) : NULL;
     memcpy(f->sha256_hex, x->cached.sha256, sizeof f->sha256_hex);
     return deliver(x, x->cached.body_path);
 }
@@ -600,19 +620,20 @@ static int finish_ok(xfer *x)
     hb_hasher_final_hex(x->sha, got_sha);
     if (x->md5)
         hb_hasher_final_hex(x->md5, got_md5);
-    if (verify_digests(f, got_sha, got_md5, &f->err) != 0) {
+    if (!f->partial && verify_digests(f, got_sha, got_md5, &f->err) != 0) {
         discard_tmp(x); /* the bad download is not kept */
         strbuf_free(&x->mem);
         return -1;
     }
     f->size = x->received;
     memcpy(f->sha256_hex, got_sha, sizeof got_sha);
-    if (x->run->cache) {
+    if (x->cache) {
         hb_cache_entry meta = {0};
         const char *etag = last_header(x->easy, "ETag");
         const char *lm = last_header(x->easy, "Last-Modified");
         meta.etag = etag ? hb_strdup(etag) : NULL;
         meta.last_modified = lm ? hb_strdup(lm) : NULL;
+        meta.content_type = f->content_type ? hb_strdup(f->content_type) : NULL;
         meta.size = x->received;
         memcpy(meta.sha256, got_sha, sizeof got_sha);
         int bad = ferror(x->tmp);
@@ -625,13 +646,13 @@ static int finish_ok(xfer *x)
             discard_tmp(x);
             return -1;
         }
-        rc = hb_fetch_cache_commit(x->run->cache, f->url, x->tmp_path, &meta, &f->err);
+        rc = hb_fetch_cache_commit(x->cache, f->url, x->tmp_path, &meta, &f->err);
         hb_cache_entry_free(&meta);
         free(x->tmp_path);
         x->tmp_path = NULL;
         if (rc != 0)
             return hb_error_prefix(&f->err, "fetching '%s'", f->url);
-        char *body_path = hb_fetch_cache_body_path(x->run->cache, f->url);
+        char *body_path = hb_fetch_cache_body_path(x->cache, f->url);
         rc = deliver(x, body_path);
         free(body_path);
         return rc;
@@ -655,6 +676,60 @@ static int finish_ok(xfer *x)
     }
     f->body = x->mem; /* memory only */
     memset(&x->mem, 0, sizeof x->mem);
+    return 0;
+}
+
+/* Parses a Content-Range value "bytes FIRST-LAST/TOTAL" (TOTAL may be '*'):
+ * 0 with *first, *last and *total (-1 for '*'), or -1. */
+static int parse_content_range(const char *v, long long *first, long long *last, long long *total)
+{
+    char *end;
+    while (*v == ' ')
+        v++;
+    if (strncasecmp(v, "bytes ", 6) != 0)
+        return -1;
+    v += 6;
+    if (*v < '0' || *v > '9')
+        return -1;
+    *first = strtoll(v, &end, 10);
+    if (*end != '-' || end[1] < '0' || end[1] > '9')
+        return -1;
+    *last = strtoll(end + 1, &end, 10);
+    if (*end != '/' || *last < *first)
+        return -1;
+    if (strcmp(end + 1, "*") == 0) {
+        *total = -1;
+        return 0;
+    }
+    if (end[1] < '0' || end[1] > '9')
+        return -1;
+    *total = strtoll(end + 1, &end, 10);
+    return *end == '\0' && *total > *last ? 0 : -1;
+}
+
+/* Fills f's response outputs (content_type, partial, range_start, total_size)
+ * from a 2xx; a 206 without a usable Content-Range is an error. */
+static int record_range(xfer *x, long status)
+{
+    hb_fetch *f = x->f;
+    const char *ct = last_header(x->easy, "Content-Type");
+    free(f->content_type);
+    f->content_type = ct ? hb_strdup(ct) : NULL;
+    f->partial = status == 206;
+    f->range_start = 0;
+    f->total_size = x->received;
+    if (!f->partial)
+        return 0;
+    const char *cr = last_header(x->easy, "Content-Range");
+    long long first, last, total;
+    if (!cr || parse_content_range(cr, &first, &last, &total) != 0 ||
+        last - first + 1 != x->received)
+        return hb_error_set(&f->err, HB_EIO,
+                            "fetching '%s' (range %s): HTTP 206 with Content-Range '%s': "
+                            "expected 'bytes FIRST-LAST/TOTAL' matching the %lld bytes received",
+                            f->url, f->range ? f->range : "none", cr ? cr : "(none)", x->received);
+    f->range_start = first;
+    f->total_size = total;
     return 0;
 }
 
@@ -732,6 +807,8 @@ static int attempt_outcome(xfer *x, CURLcode rc)
         hb_error_set(&f->err, HB_EIO, "fetching '%s': unexpected HTTP %ld", f->url, status);
         return -1;
     }
+    if (record_range(x, status) != 0)
+        return -1;
     curl_off_t cl = -1;
     curl_easy_getinfo(x->easy, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &cl);
     if (cl >= 0 && (long long)cl != x->received) {
@@ -803,6 +880,10 @@ int hb_fetch_many(hb_fetch *fetches, size_t n, const hb_fetch_options *opt_in,
         f->not_modified = 0;
         f->attempts = 0;
         f->path = NULL;
+        f->content_type = NULL;
+        f->partial = false;
+        f->range_start = 0;
+        f->total_size = -1;
         memset(&f->body, 0, sizeof f->body);
         f->size = 0;
         f->sha256_hex[0] = '\0';
@@ -904,6 +985,8 @@ int hb_fetch_many(hb_fetch *fetches, size_t n, const hb_fetch_options *opt_in,
                     }
                     free(x->f->path);
                     x->f->path = NULL;
+                    free(x->f->content_type);
+                    x->f->content_type = NULL;
                     strbuf_free(&x->f->body);
                     failed++;
                     if (!first_failed)

@@ -19,6 +19,7 @@
 #include "hpcbuild/depurl.h"
 #include "hpcbuild/strbuf.h"
 #include "hpcbuild/pool.h"
+#include "hpcbuild/pep440.h"
 #include "pool_internal.h"
 
 int hb_channel_priority_parse(const char *s, enum hb_channel_priority *out, hb_error *err)
@@ -46,15 +47,23 @@ static Id ns_callback(Pool *pool, void *data, Id name, Id evr)
     if (evr <= 0)
         return 0;
     pool_ns_entry *e = ns_entry_for_key(p, name, evr);
+    Queue cand, out;
+    if (e->eco != POOL_NS_CONDA) {
+        queue_init(&out);
+        hb_pool_pypi_providers(p, e, &out);
+        Id off = out.count ? pool_queuetowhatprovides(pool, &out) : 0;
+        queue_free(&out);
+        return off;
+    }
     const matchspec *ms = hb_pool_ns_spec(p, e);
     if (!ms)
         return 0;   /* an invalid MatchSpec in a record: nothing provides it */
-    Queue cand, out;
     queue_init(&cand);
     queue_init(&out);
     if (e->any_name) {
         for (Id s = 2; s < pool->nsolvables; s++)
-            if (pool->solvables[s].repo && hb_pool_record(p, s)) {
+            if (pool->solvables[s].repo && hb_pool_record(p, s) && !hb_pool_dist(p, s) &&
+                !hb_pool_is_pypi_extra(p, s)) {
                 hb_pool_rank_name(p, pool->solvables[s].name);
                 queue_push(&cand, s);
             }
@@ -62,7 +71,7 @@ static Id ns_callback(Pool *pool, void *data, Id name, Id evr)
         hb_pool_rank_name(p, e->name);
         Id c, cp;
         FOR_PROVIDES(c, cp, e->name)
-            if (pool->solvables[c].name == e->name && hb_pool_record(p, c))
+            if (pool->solvables[c].name == e->name && hb_pool_record(p, c) && !hb_pool_dist(p, c))
                 queue_push(&cand, c);
     }
     /* Strict channel priority: a name comes only from the best channel that has it
@@ -120,6 +129,11 @@ void hb_pool_free(hb_pool *p)
     for (size_t i = 0; i < p->nns; i++) {
         matchspec_free(p->ns[i].ms);
         free(p->ns[i].text);
+        free(p->ns[i].pyname);
+        if (p->ns[i].spec) {
+            pep440_specset_free(p->ns[i].spec);
+            free(p->ns[i].spec);
+        }
     }
     free(p->ns);
     free(p->ns_index);
@@ -137,6 +151,7 @@ void hb_pool_free(hb_pool *p)
     free(p->timestamps);
     free(p->ranked);
     free(p->rank_eager);
+    hb_pool_pypi_free(p);
     pool_free(p->pool);
     free(p);
 }
@@ -164,7 +179,7 @@ int hb_pool_add_repo(hb_pool *p, const char *channel, const char *subdir, int pr
 /* The id of a capability in its normalized DepURL form, so that `virtual:interface/mpi`,
  * `pkg:virtual/interface/mpi` and `dep:virtual/interface/mpi` are one capability (text that
  * is not a valid DepURL is kept as written). */
-static Id capability_id(Pool *pool, const char *text, size_t len)
+Id hb_pool_capability_id(Pool *pool, const char *text, size_t len)
 {
     depurl d;
     strbuf warnings = STRBUF_INIT, norm = STRBUF_INIT;
@@ -207,7 +222,7 @@ static bool spec_plain_name(const char *text, size_t len, size_t *namelen)
     return true;
 }
 
-static pool_ns_entry *ns_entry_add(hb_pool *p, Id kid, const char *text, size_t len,
+pool_ns_entry *hb_pool_ns_entry_add(hb_pool *p, Id kid, const char *text, size_t len,
                                    enum pool_dep_kind kind)
 {
     if ((size_t)kid >= p->ns_index_cap) {
@@ -241,7 +256,7 @@ static pool_ns_entry *ns_entry_for_key(hb_pool *p, Id name, Id kid)
     enum pool_dep_kind kind = key[0] == '?' ? POOL_DEP_EXCLUDES
                               : key[0] == '!' ? POOL_DEP_CONSTRAINS : POOL_DEP_REQUIRES;
     const char *text = kind == POOL_DEP_REQUIRES ? key : key + 1;
-    pool_ns_entry *e = ns_entry_add(p, kid, text, strlen(text), kind);
+    pool_ns_entry *e = hb_pool_ns_entry_add(p, kid, text, strlen(text), kind);
     e->name = name;
     return e;
 }
@@ -285,7 +300,7 @@ static Id dep_for_spec(hb_pool *p, const char *text, enum pool_dep_kind kind, bo
             return hb_error_set(err, HB_EINVAL,
                                 "invalid constraint '%.*s': expected a MatchSpec, not a capability",
                                 (int)len, text), 0;
-        return capability_id(pool, text, len);
+        return hb_pool_capability_id(pool, text, len);
     }
     char small[256];
     strbuf key = STRBUF_INIT;
@@ -317,7 +332,7 @@ static Id dep_for_spec(hb_pool *p, const char *text, enum pool_dep_kind kind, bo
     }
     size_t namelen;
     if (!eager && spec_plain_name(text, len, &namelen)) {
-        pool_ns_entry *e = ns_entry_add(p, kid, text, len, kind);
+        pool_ns_entry *e = hb_pool_ns_entry_add(p, kid, text, len, kind);
         e->name = pool_strn2id(pool, text, (unsigned)namelen, 1);
         return pool_rel2id(pool, e->name, kid, REL_NAMESPACE, 1);
     }
@@ -325,7 +340,7 @@ static Id dep_for_spec(hb_pool *p, const char *text, enum pool_dep_kind kind, bo
     matchspec *ms = matchspec_parse(text, len, eager ? err : &perr);
     if (!ms && eager)
         return 0;
-    pool_ns_entry *e = ns_entry_add(p, kid, text, len, kind);
+    pool_ns_entry *e = hb_pool_ns_entry_add(p, kid, text, len, kind);
     if (ms) {
         ns_entry_set_spec(p, e, ms);
     } else {
@@ -351,7 +366,7 @@ const pool_ns_entry *hb_pool_ns_entry(const hb_pool *p, Id dep)
     return &p->ns[p->ns_index[rd->evr] - 1];
 }
 
-static void track_record(hb_pool *p, Id s, const conda_record *rec, int64_t timestamp)
+void hb_pool_track_record(hb_pool *p, Id s, const conda_record *rec, int64_t timestamp)
 {
     if ((size_t)s >= p->nrecs) {
         size_t n = p->nrecs ? p->nrecs : 256;
@@ -417,7 +432,7 @@ static int add_solvable(hb_pool *p, Repo *repo, const conda_record *rec, const c
     s->arch = ARCH_NOARCH;
     s->provides = repo_addid_dep(repo, s->provides, s->name, 0);
     for (const char *const *pr = provides; pr && *pr; pr++)
-        s->provides = repo_addid_dep(repo, s->provides, capability_id(pool, *pr, strlen(*pr)), 0);
+        s->provides = repo_addid_dep(repo, s->provides, hb_pool_capability_id(pool, *pr, strlen(*pr)), 0);
     if (provides && *provides) {
         p->rank_eager = hb_reallocarray(p->rank_eager, p->nrank_eager + 1, sizeof *p->rank_eager);
         p->rank_eager[p->nrank_eager++] = s->name;
@@ -428,7 +443,7 @@ static int add_solvable(hb_pool *p, Repo *repo, const conda_record *rec, const c
         s->conflicts = repo_addid_dep(repo, s->conflicts, con.elements[i], 0);
     queue_free(&req);
     queue_free(&con);
-    track_record(p, sid, rec, timestamp);
+    hb_pool_track_record(p, sid, rec, timestamp);
     p->dirty = true;
     return 0;
 }
@@ -477,7 +492,7 @@ int hb_pool_add_repo_solv(hb_pool *p, const char *channel, const char *subdir, i
     ri->source = source;
     ri->source_ctx = ctx;
     if (n)
-        track_record(p, repo->end - 1, NULL, 0);   /* sizes recs[] and timestamps[] */
+        hb_pool_track_record(p, repo->end - 1, NULL, 0);   /* sizes recs[] and timestamps[] */
     Id sid;
     Solvable *s;
     FOR_REPO_SOLVABLES(repo, sid, s) {
@@ -618,6 +633,8 @@ void hb_pool_rank_name(hb_pool *p, Id name)
         p->ranked_cap = cap;
     }
     p->ranked[name] = 1;
+    if (hb_pool_pypi_rank_name(p, name))
+        return;
     size_t n = 0, cap = 16;
     rank_item *items = hb_malloc(cap * sizeof *items);
     Id c, cp;
@@ -654,6 +671,7 @@ void hb_pool_prepare(hb_pool *p)
 {
     for (size_t i = 0; i < p->nrepos; i++)
         p->repos[i].repo->priority = p->mode == HB_CHANNEL_PRIORITY_DISABLED ? 0 : p->repos[i].priority;
+    hb_pool_pypi_prepare(p);
     if (p->dirty) {
         pool_createwhatprovides(p->pool);   /* also forgets every cached namespace answer */
         if (p->ranked_cap)
@@ -698,16 +716,21 @@ int hb_pool_solve(hb_pool *p, const char *const *specs, size_t nspecs, hb_solve_
     queue_init(&job);
     queue_init(&specdep);
     queue_init(&prov);
+    Queue deps;
+    queue_init(&deps);
     for (size_t i = 0; i < nspecs; i++) {
-        Id dep = hb_pool_dep_for_spec(p, specs[i], POOL_DEP_REQUIRES, err);
-        if (!dep) {
+        queue_empty(&deps);
+        if (hb_pool_request_deps(p, specs[i], &deps, err) != 0) {
+            queue_free(&deps);
             queue_free(&job);
             queue_free(&specdep);
             queue_free(&prov);
             return hb_error_prefix(err, "requested spec");
         }
-        queue_push2(&specdep, dep, 0);
+        for (int k = 0; k < deps.count; k++)
+            queue_push2(&specdep, deps.elements[k], 0);
     }
+    queue_free(&deps);
     hb_pool_prepare(p);
     /* libsolv drops an install job with no candidates ("install nothing"), so a spec that
      * matches nothing is reported here, without solving. */
@@ -756,7 +779,8 @@ int hb_pool_solve(hb_pool *p, const char *const *specs, size_t nspecs, hb_solve_
     for (Id s = 2; s < pool->nsolvables; s++) {
         if (!MAPTST(&chosen, s) || pool->solvables[s].repo == p->site)
             continue;
-        n++;
+        if (!hb_pool_is_pypi_extra(p, s))
+            n++;
         Solvable *sv = pool->solvables + s;
         if (sv->requires) {
             for (Id *rp = sv->repo->idarraydata + sv->requires; *rp; rp++)
@@ -769,9 +793,10 @@ int hb_pool_solve(hb_pool *p, const char *const *specs, size_t nspecs, hb_solve_
     res->picks = hb_calloc(n ? n : 1, sizeof *res->picks);
     for (Id s = 2; s < pool->nsolvables; s++) {
         bool site = pool->solvables[s].repo == p->site;
-        if (!MAPTST(&chosen, s) || (site && !MAPTST(&used, s)))
+        if (!MAPTST(&chosen, s) || (site && !MAPTST(&used, s)) || hb_pool_is_pypi_extra(p, s))
             continue;
         res->picks[res->npicks].rec = hb_pool_record(p, s);
+        res->picks[res->npicks].dist = hb_pool_dist(p, s);
         res->picks[res->npicks].site = site;
         res->npicks++;
     }

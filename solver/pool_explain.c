@@ -47,6 +47,15 @@ static void put_solvable(const hb_pool *p, Id s, strbuf *out)
 
 static void put_dep(const hb_pool *p, Id dep, strbuf *out)
 {
+    if (ISRELDEP(dep)) {
+        Reldep *rd = GETRELDEP(p->pool, dep);
+        if (rd->flags == REL_OR) {
+            put_dep(p, rd->name, out);
+            strbuf_puts(out, " or ");
+            put_dep(p, rd->evr, out);
+            return;
+        }
+    }
     const pool_ns_entry *e = hb_pool_ns_entry(p, dep);
     strbuf_puts(out, e ? e->text : pool_dep2str(p->pool, dep));
 }
@@ -82,9 +91,38 @@ static int put_list(const hb_pool *p, const Queue *who, int max, strbuf *out)
     return n;
 }
 
+static void or_leaves(Pool *pool, Id dep, Queue *out)
+{
+    if (ISRELDEP(dep) && GETRELDEP(pool, dep)->flags == REL_OR) {
+        or_leaves(pool, GETRELDEP(pool, dep)->name, out);
+        or_leaves(pool, GETRELDEP(pool, dep)->evr, out);
+    } else {
+        queue_push(out, dep);
+    }
+}
+
 /* What exists under the name a dependency asks for, when nothing matches it. */
 static void put_available(const hb_pool *p, Id dep, strbuf *out)
 {
+    if (ISRELDEP(dep) && GETRELDEP(p->pool, dep)->flags == REL_OR) {
+        /* a PEP 725 capability or the conda packages it maps to */
+        Queue leaves;
+        queue_init(&leaves);
+        or_leaves(p->pool, dep, &leaves);
+        strbuf_puts(out, " (no site external provides ");
+        put_dep(p, leaves.elements[0], out);
+        if (leaves.count > 1) {
+            strbuf_puts(out, ", and no channel has ");
+            for (int i = 1; i < leaves.count; i++) {
+                if (i > 1)
+                    strbuf_puts(out, i + 1 == leaves.count ? " or " : ", ");
+                put_dep(p, leaves.elements[i], out);
+            }
+        }
+        strbuf_putc(out, ')');
+        queue_free(&leaves);
+        return;
+    }
     const pool_ns_entry *e = hb_pool_ns_entry(p, dep);
     Pool *pool = p->pool;
     Id name = e ? e->name : dep;
@@ -96,7 +134,9 @@ static void put_available(const hb_pool *p, Id dep, strbuf *out)
     FOR_PROVIDES(c, cp, name)
         if (!e || pool->solvables[c].name == name)
             queue_push(&q, c);
-    if (q.count == 0) {
+    if (q.count == 0 && e && e->eco == POOL_NS_PYPI) {
+        strbuf_printf(out, " (no file of %s on the indices or find-links suits the target)", e->pyname);
+    } else if (q.count == 0) {
         strbuf_printf(out, " (no package named %s is available)", pool_id2str(pool, name));
     } else {
         /* best first: higher rank */
@@ -207,11 +247,18 @@ static void sentence(const hb_pool *p, const group *g, bool show_available, strb
         for (int i = 0; i < g->who.count; i++)
             queue_push(&rest, g->who.elements[i]);
         put_who(p, &src, out);
-        strbuf_puts(out, " constrains ");
         const pool_ns_entry *e = hb_pool_ns_entry(p, g->dep);
-        strbuf_puts(out, e ? e->text : pool_dep2str(pool, g->dep));
-        strbuf_puts(out, ", which excludes ");
-        put_who(p, &rest, out);
+        if (e && e->eco == POOL_NS_PYPI_CONDA) {
+            strbuf_puts(out, " and ");
+            put_who(p, &rest, out);
+            strbuf_printf(out, " both install the Python distribution %s: only one of them can be",
+                          e->pyname);
+        } else {
+            strbuf_puts(out, " constrains ");
+            strbuf_puts(out, e ? e->text : pool_dep2str(pool, g->dep));
+            strbuf_puts(out, ", which excludes ");
+            put_who(p, &rest, out);
+        }
         queue_free(&src);
         queue_free(&rest);
         break;
@@ -688,6 +735,11 @@ static void put_side(const chains *c, const demand *d, strbuf *out)
         queue_free(&path);
     }
     bool plural = put_records(p, &d->src, out);
+    const pool_ns_entry *e = hb_pool_ns_entry(p, d->dep);
+    if (e && e->eco == POOL_NS_PYPI_CONDA) {
+        strbuf_printf(out, " cannot be installed beside a conda package that installs %s", e->pyname);
+        return;
+    }
     if (d->kind == D_REQUIRES)
         strbuf_puts(out, plural ? " require " : " requires ");
     else

@@ -10,7 +10,24 @@
 
 #include "hpcbuild/pool.h"
 
+struct pep440_specset;
+struct hb_pypi_dist;
+
+/* What a namespace dependency's providers are. */
+enum pool_ns_eco {
+    POOL_NS_CONDA = 0,    /* a MatchSpec over conda records */
+    POOL_NS_PYPI,         /* a PEP 508 name + specifier over dists, conda records, site dists */
+    POOL_NS_PYPI_CONDA,   /* every conda record that installs the PyPI name (conflicts) */
+    POOL_NS_PYPI_EXACT,   /* exactly one solvable (an extra's base distribution) */
+};
+
 typedef struct pool_ns_entry {
+    int eco;           /* enum pool_ns_eco */
+    struct pep440_specset *spec;   /* POOL_NS_PYPI: the specifier set (NULL: any version) */
+    bool exact_pin;    /* POOL_NS_PYPI: `==V` (no .*) or `===`: yanked files count */
+    bool dists_only;   /* POOL_NS_PYPI: a `pypi::` request: PyPI (and site) distributions only */
+    Id target;         /* POOL_NS_PYPI_EXACT: the solvable */
+    char *pyname;      /* POOL_NS_PYPI, _CONDA: the normalized PyPI name (no extra) */
     matchspec *ms;     /* parsed when first needed (hb_pool_ns_spec) */
     bool invalid;      /* the text is not a valid MatchSpec: nothing matches it */
     char *text;        /* the spec as written (trimmed) */
@@ -58,7 +75,25 @@ struct hb_pool {
     size_t ranked_cap;
     Id *rank_eager;              /* names ranked at every prepare (they provide capabilities) */
     size_t nrank_eager;
+    struct pool_pypi *py;        /* PyPI state (pool_pypi.c), NULL until first used */
 };
+
+/* --- pool_pypi.c --- */
+/* True when name is a PyPI name (`pypi:...`); ranks it if so. */
+bool hb_pool_pypi_rank_name(hb_pool *p, Id name);
+/* Providers of a PyPI namespace entry (queue of solvables). */
+void hb_pool_pypi_providers(hb_pool *p, pool_ns_entry *e, Queue *out);
+/* Request deps for one spec (pypi::, conda::, CHANNEL::, bare); pushes 1+ deps. */
+int hb_pool_request_deps(hb_pool *p, const char *spec, Queue *deps, hb_error *err);
+/* Sets the PyPI repo's priority from the preference (called by hb_pool_prepare). */
+void hb_pool_pypi_prepare(hb_pool *p);
+/* The dist of a solvable, or NULL. */
+struct hb_pypi_dist *hb_pool_dist(const hb_pool *p, Id s);
+void hb_pool_pypi_free(hb_pool *p);
+bool hb_pool_is_pypi_extra(const hb_pool *p, Id s);
+void hb_pool_track_record(hb_pool *p, Id s, const conda_record *rec, int64_t timestamp);
+pool_ns_entry *hb_pool_ns_entry_add(hb_pool *p, Id kid, const char *text, size_t len, enum pool_dep_kind kind);
+Id hb_pool_capability_id(Pool *pool, const char *text, size_t len);
 
 Id hb_pool_dep_for_spec(hb_pool *p, const char *text, enum pool_dep_kind kind, hb_error *err);
 const pool_ns_entry *hb_pool_ns_entry(const hb_pool *p, Id dep);

@@ -4,3 +4,5 @@
 hb_python_test(solve.cli solve_cli.py)
 # The .solv cache through `hpcbuild solve`: used when current, never when stale or damaged.
 hb_python_test(solvcache.cli solvcache_cli.py)
+# Mixed conda + PyPI solves over loopback indices built by the test (issue 4).
+hb_python_test(solve.pypi solve_pypi.py)

@@ -4,7 +4,7 @@
  * hb_fetch_cache_default_root); it is always passed in, never global.  Each
  * URL has two files under `<root>/http/`, named by the sha256 of the URL:
  * `<key>.body` (the response body) and `<key>.meta` (lines "url ...",
- * "etag ...", "last-modified ...", "size N", "sha256 HEX").  Writes are
+ * "etag ...", "last-modified ...", "content-type ...", "size N", "sha256 HEX").  Writes are
  * atomic (temp file in the same directory + rename), the old meta is removed
  * before a new body is renamed in, and a lookup checks that the meta names
  * the same URL and that the body has the recorded size: an inconsistent
@@ -28,6 +28,7 @@ typedef struct hb_cache_entry {
     char *body_path;     /* <dir>/<key>.body */
     char *etag;          /* NULL when the server sent none */
     char *last_modified; /* NULL when the server sent none */
+    char *content_type;  /* NULL when the server sent none */
     long long size;
     char sha256[HB_HASH_HEX_MAX]; /* of the body */
 } hb_cache_entry;

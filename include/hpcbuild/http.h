@@ -18,6 +18,7 @@
 #ifndef HPCBUILD_HTTP_H
 #define HPCBUILD_HTTP_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "hpcbuild/error.h"
@@ -49,7 +50,14 @@ void hb_fetch_options_init(hb_fetch_options *opt);
  *   dest set        the body is written (atomically) to dest;
  *   to_memory       the body is also/only in `body`;
  *   neither         remote: the body stays in the cache (needs a cache);
- *                   local: nothing is copied, path is the local file. */
+ *                   local: nothing is copied, path is the local file.
+ * A ranged fetch (range set) is always to memory and never uses or fills the
+ * cache (dest is refused).  A server that honours it answers 206: partial is
+ * true, body holds bytes [range_start, range_start + size) of a file of
+ * total_size bytes (from Content-Range; -1 when it says '*').  A server that
+ * ignores Range answers 200 with the whole body (partial false).  Expected
+ * digests are checked only against whole bodies.  A local file ignores the
+ * range (read whole, partial false).  416 is a plain error (not retried). */
 typedef struct hb_fetch {
     /* inputs */
     const char *url;
@@ -57,6 +65,9 @@ typedef struct hb_fetch {
     int to_memory;
     const char *sha256; /* expected digest (hex, either case) or NULL */
     const char *md5;    /* expected digest (hex, either case) or NULL */
+    const char *range;  /* byte range without "bytes=": "-65536" (the last
+                           64 KiB) or "100-199"; NULL = the whole body */
+    const char *accept; /* the Accept header to send, or NULL */
 
     /* outputs */
     int ok;               /* 1 when the fetch succeeded */
@@ -67,6 +78,11 @@ typedef struct hb_fetch {
                              memory-only fetches without a cache */
     strbuf body;          /* the body when to_memory */
     long long size;       /* body size in bytes */
+    long long total_size; /* the whole file's size: from Content-Range on a
+                             206, else size; -1 unknown */
+    long long range_start; /* file offset of the body's first byte (0 unless partial) */
+    bool partial;         /* the server answered 206 Partial Content */
+    char *content_type;   /* the response's Content-Type, or NULL */
     char sha256_hex[HB_HASH_HEX_MAX]; /* the body's sha256; "" for a local file
                              that was neither copied, read nor verified */
     hb_error err;         /* why it failed, when !ok */

@@ -76,9 +76,12 @@ int hb_pool_add_virtual(hb_pool *p, const char *name, const char *version, const
 int hb_pool_add_external(hb_pool *p, const char *name, const char *version, const char *build,
                          const char *const *provides, hb_error *err);
 
+struct hb_pypi_dist;   /* pool_pypi.h */
+
 typedef struct hb_pool_pick {
-    const conda_record *rec;   /* borrowed from the pool */
+    const conda_record *rec;   /* borrowed from the pool (PyPI ones: dist->rec) */
     bool site;                 /* a site external or virtual package (already present) */
+    const struct hb_pypi_dist *dist;   /* a PyPI distribution, or NULL (pool_pypi.h) */
 } hb_pool_pick;
 
 typedef struct hb_solve_result {
@@ -89,8 +92,12 @@ typedef struct hb_solve_result {
     size_t nproblems;
 } hb_solve_result;
 
-/* Solves "install all of specs".  -1 only for an invalid spec (err names it); an
- * unsatisfiable request returns 0 with res->ok false and res->problems set. */
+/* Solves "install all of specs".  A spec `pypi::REQ` is a PEP 508 requirement that PyPI
+ * distributions (or the site Python's) must meet, `conda::SPEC` or `CHANNEL::SPEC` a MatchSpec;
+ * a bare spec valid in both ecosystems may be satisfied by either when the pool holds PyPI
+ * distributions (pool_pypi.h), else it is a MatchSpec.
+ * -1 only for an invalid spec (err names it); an unsatisfiable request returns 0 with
+ * res->ok false and res->problems set. */
 int hb_pool_solve(hb_pool *p, const char *const *specs, size_t nspecs, hb_solve_result *res,
                   hb_error *err);
 void hb_solve_result_free(hb_solve_result *res);

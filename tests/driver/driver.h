@@ -39,5 +39,7 @@ int driver_pep508(const char *cmd, const driver_args *args, strbuf *out);
 int driver_conda(const char *cmd, const driver_args *args, strbuf *out);
 int driver_depurl(const char *cmd, const driver_args *args, strbuf *out);
 int driver_metadata(const char *cmd, const driver_args *args, strbuf *out);
+int driver_tags(const char *cmd, const driver_args *args, strbuf *out);
+int driver_index(const char *cmd, const driver_args *args, strbuf *out);
 
 #endif

@@ -9,7 +9,9 @@
 #include "hpcbuild/alloc.h"
 
 static const driver_handler handlers[] = {
+    driver_pep440, driver_pep508, driver_conda, driver_depurl, driver_metadata, driver_tags,
     driver_pep440, driver_pep508, driver_conda, driver_depurl, driver_metadata,
+    driver_index,
 };
 
 void driver_put(strbuf *out, const char *s, size_t len)

@@ -16,6 +16,10 @@ for in the query string, which is part of the URL (and so of the cache key):
     noetag=1      send no ETag;  nolm=1: send no Last-Modified
     retry_after=S with status/fail: send Retry-After: S
     redirect=PATH answer 302 with Location: PATH
+    norange=1     ignore Range headers (always answer 200 with the whole body)
+
+A "Range: bytes=A-B", "bytes=-N" or "bytes=A-" header on a file gets 206 with
+Content-Range (see byte_range); an unsatisfiable one gets 416.
 
 A GET on a directory (a path ending in '/') holding index.json and/or
 index.html is content-negotiated as a PEP 691 simple index (negotiate()):
@@ -25,6 +29,7 @@ asked); no Accept means HTML; nothing acceptable is 406; html_only=1 never
 offers JSON (a static file server).
 
 GET /__log returns the request log as JSON (a list of {path, status,
+if_none_match, if_modified_since, range}); GET /__reset clears the log and counters.
 if_none_match, if_modified_since, accept}); GET /__reset clears the log and
 counters.
 """
@@ -95,6 +100,25 @@ class Server(socketserver.ThreadingMixIn, http.server.HTTPServer):
     request_queue_size = 64   # parallel fetches open many connections at once
 
 
+def byte_range(header, size):
+    """The (start, end) slice a single "bytes=" Range header asks of a body of
+    size bytes; None to ignore the header (absent, multi-range, not bytes,
+    malformed); "unsatisfiable" for a range past the end (RFC 9110 14.1.2)."""
+    if not header or not header.startswith("bytes="):
+        return None
+    first, sep, last = header[len("bytes="):].strip().partition("-")
+    if not sep or not (first or last) or not all(x.isdigit() for x in (first, last) if x):
+        return None
+    if first == "":
+        n = int(last)
+        return (max(0, size - n), size) if n > 0 and size > 0 else "unsatisfiable"
+    start = int(first)
+    if last and int(last) < start:
+        return None
+    end = size if not last else min(int(last) + 1, size)
+    return (start, end) if start < size else "unsatisfiable"
+
+
 class Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -108,6 +132,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 "status": status,
                 "if_none_match": self.headers.get("If-None-Match"),
                 "if_modified_since": self.headers.get("If-Modified-Since"),
+                "range": self.headers.get("Range"),
                 "accept": self.headers.get("Accept"),
             })
 
@@ -205,6 +230,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.wfile.flush()
             self.close_connection = True
             return
+        span = None if q.get("norange") == "1" else byte_range(self.headers.get("Range"), len(body))
+        if span == "unsatisfiable":
+            return self._send(416, b"", [("Content-Range", "bytes */%d" % len(body))])
+        if span is not None:
+            start, end = span
+            return self._send(206, body[start:end], headers + [
+                ("Content-Range", "bytes %d-%d/%d" % (start, end - 1, len(body)))])
         self._send(200, body, headers)
 
 

@@ -1,0 +1,24 @@
+/* python_dists.h — the distributions an interpreter already has (its .dist-info and .egg-info
+ * directories on sys.path, as importlib.metadata.distributions() lists them).
+ *
+ * hb_python_dists runs the interpreter once (a path, or a name searched on PATH) and returns
+ * each distribution's name (as its metadata spells it) and version, first one on sys.path
+ * winning for a name.  An interpreter that cannot run, or prints something else, is an error
+ * naming it.  These become site externals of a solve (pool_pypi.h, hb_pool_add_site_dist).
+ */
+#ifndef HPCBUILD_PYTHON_DISTS_H
+#define HPCBUILD_PYTHON_DISTS_H
+
+#include <stddef.h>
+
+#include "hpcbuild/error.h"
+
+typedef struct hb_python_dist {
+    char *name;
+    char *version;
+} hb_python_dist;
+
+int hb_python_dists(const char *python, hb_python_dist **dists, size_t *n, hb_error *err);
+void hb_python_dists_free(hb_python_dist *dists, size_t n);
+
+#endif
