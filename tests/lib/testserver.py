@@ -29,9 +29,8 @@ asked); no Accept means HTML; nothing acceptable is 406; html_only=1 never
 offers JSON (a static file server).
 
 GET /__log returns the request log as JSON (a list of {path, status,
-if_none_match, if_modified_since, range}); GET /__reset clears the log and counters.
-if_none_match, if_modified_since, accept}); GET /__reset clears the log and
-counters.
+if_none_match, if_modified_since, range, accept}); GET /__reset clears the log
+and counters.
 """
 import email.utils
 import hashlib
