@@ -1,11 +1,15 @@
 /* solve_pypi.c — the wheel-index side of `hpcbuild solve` (solve_pypi.h). */
 #include "solve_pypi.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "hpcbuild/alloc.h"
 #include "hpcbuild/external.h"
+#include "hpcbuild/hash.h"
 #include "hpcbuild/json.h"
 #include "hpcbuild/name_map.h"
 #include "hpcbuild/pool_pypi.h"
@@ -128,6 +132,175 @@ static int load_maps(pypi_ctx *c, const hb_fetch_cache *cache, hb_error *err)
     return rc;
 }
 
+/* --- the target interpreter, cached ------------------------------------------------------ */
+
+/* Asking an interpreter costs two process runs (~50 ms).  Its answers depend on the
+ * interpreter file and the C library, so they are cached under <cache>/python/, keyed by the
+ * interpreter's resolved path, size, mtime and inode and the libc's: a changed interpreter or
+ * libc is a different key.  Lines: "env NAME VALUE", "target FIELD VALUE". */
+static char *target_cache_path(const hb_fetch_cache *cache, const char *python)
+{
+    if (!cache || !cache->root)
+        return NULL;
+    char *exe = NULL;
+    if (strchr(python, '/')) {
+        exe = realpath(python, NULL);
+    } else {   /* a name on PATH */
+        const char *path = getenv("PATH");
+        for (const char *d = path; d && *d && !exe;) {
+            const char *colon = strchr(d, ':');
+            size_t n = colon ? (size_t)(colon - d) : strlen(d);
+            strbuf cand = STRBUF_INIT;
+            strbuf_printf(&cand, "%.*s/%s", (int)n, d, python);
+            if (n && access(strbuf_str(&cand), X_OK) == 0)
+                exe = realpath(strbuf_str(&cand), NULL);
+            strbuf_free(&cand);
+            d = colon ? colon + 1 : d + n;
+        }
+    }
+    struct stat st, lc;
+    if (!exe || stat(exe, &st) != 0) {
+        free(exe);
+        return NULL;
+    }
+    if (stat("/lib/x86_64-linux-gnu/libc.so.6", &lc) != 0 && stat("/lib64/libc.so.6", &lc) != 0 &&
+        stat("/lib/libc.so.6", &lc) != 0)
+        memset(&lc, 0, sizeof lc);
+    strbuf key = STRBUF_INIT;
+    strbuf_printf(&key, "%s\n%lld %lld %llu\n%lld %lld %llu", exe, (long long)st.st_size,
+                  (long long)st.st_mtime, (unsigned long long)st.st_ino, (long long)lc.st_size,
+                  (long long)lc.st_mtime, (unsigned long long)lc.st_ino);
+    free(exe);
+    uint64_t h = hb_checksum64(key.buf, key.len, 0x70797468);
+    strbuf_free(&key);
+    strbuf p = STRBUF_INIT;
+    strbuf_printf(&p, "%s/python", cache->root);
+    mkdir(strbuf_str(&p), 0755);
+    strbuf_printf(&p, "/%016llx.target", (unsigned long long)h);
+    return strbuf_detach(&p);
+}
+
+static void put_target_field(strbuf *sb, const char *field, const char *value)
+{
+    strbuf_printf(sb, "target %s %s\n", field, value);
+}
+
+static void target_cache_write(const char *path, const marker_env *env, const hb_python_target *t)
+{
+    strbuf sb = STRBUF_INIT;
+    strbuf_puts(&sb, "hpcbuild-target 1\n");
+    for (size_t i = 0; i < env->n; i++) {
+        const marker_env_var *v = &env->vars[i];
+        if (!v->value || strchr(v->value, '\n') || strchr(v->name, ' ')) {
+            strbuf_free(&sb);   /* not representable: no cache */
+            return;
+        }
+        strbuf_printf(&sb, "env %s %s\n", v->name, v->value);
+    }
+    char num[64];
+    put_target_field(&sb, "impl", t->impl);
+    snprintf(num, sizeof num, "%d %d %d %d %d %d", t->py_major, t->py_minor, t->free_threaded ? 1 : 0,
+             (int)t->libc, t->libc_major, t->libc_minor);
+    put_target_field(&sb, "numbers", num);
+    put_target_field(&sb, "abi", t->abi);
+    put_target_field(&sb, "platform", t->platform);
+    put_target_field(&sb, "arch", t->arch);
+    strbuf_puts(&sb, "end\n");
+    strbuf tmp = STRBUF_INIT;
+    strbuf_printf(&tmp, "%s.tmp.XXXXXX", path);
+    int fd = mkstemp(tmp.buf);
+    if (fd >= 0) {
+        bool ok = write(fd, sb.buf, sb.len) == (ssize_t)sb.len;
+        ok = close(fd) == 0 && ok;
+        if (!ok || rename(tmp.buf, path) != 0)
+            unlink(tmp.buf);
+    }
+    strbuf_free(&tmp);
+    strbuf_free(&sb);
+}
+
+static void copy_field(char *dst, size_t cap, const char *v)
+{
+    snprintf(dst, cap, "%s", v);
+}
+
+static bool target_cache_read(const char *path, marker_env *env, hb_python_target *t)
+{
+    FILE *f = path ? fopen(path, "r") : NULL;
+    if (!f)
+        return false;
+    memset(t, 0, sizeof *t);
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    bool ok = getline(&line, &cap, f) > 0 && strcmp(line, "hpcbuild-target 1\n") == 0, end = false;
+    int fields = 0;
+    while (ok && !end && (n = getline(&line, &cap, f)) > 0) {
+        if (line[n - 1] != '\n') {
+            ok = false;
+            break;
+        }
+        line[n - 1] = '\0';
+        char *sp = strchr(line, ' '), *sp2 = sp ? strchr(sp + 1, ' ') : NULL;
+        if (strcmp(line, "end") == 0) {
+            end = true;
+        } else if (!sp || !sp2) {
+            ok = false;
+        } else if (strncmp(line, "env ", 4) == 0) {
+            *sp2 = '\0';
+            marker_env_set(env, sp + 1, sp2 + 1);
+        } else if (strncmp(line, "target ", 7) == 0) {
+            *sp2 = '\0';
+            const char *k = sp + 1, *v = sp2 + 1;
+            fields++;
+            if (strcmp(k, "impl") == 0)
+                copy_field(t->impl, sizeof t->impl, v);
+            else if (strcmp(k, "abi") == 0)
+                copy_field(t->abi, sizeof t->abi, v);
+            else if (strcmp(k, "platform") == 0)
+                copy_field(t->platform, sizeof t->platform, v);
+            else if (strcmp(k, "arch") == 0)
+                copy_field(t->arch, sizeof t->arch, v);
+            else if (strcmp(k, "numbers") == 0) {
+                int ft = 0, libc = 0;
+                ok = sscanf(v, "%d %d %d %d %d %d", &t->py_major, &t->py_minor, &ft, &libc, &t->libc_major,
+                            &t->libc_minor) == 6;
+                t->free_threaded = ft != 0;
+                t->libc = (enum hb_libc)libc;
+            } else
+                ok = false;
+        } else {
+            ok = false;
+        }
+    }
+    free(line);
+    fclose(f);
+    if (!ok || !end || fields != 5) {
+        marker_env_free(env);
+        *env = (marker_env)MARKER_ENV_INIT;
+        return false;
+    }
+    return true;
+}
+
+/* The target's markers and tags: from the cache when the interpreter is unchanged, else asked. */
+static int target_load(pypi_ctx *c, const hb_fetch_cache *cache, hb_error *err)
+{
+    char *path = target_cache_path(cache, c->python);
+    if (target_cache_read(path, &c->env, &c->target)) {
+        free(path);
+        return 0;
+    }
+    int rc = marker_env_from_python(&c->env, c->python, err) != 0 ||
+                     hb_python_target_from_python(&c->target, c->python, err) != 0
+                 ? -1
+                 : 0;
+    if (rc == 0 && path)
+        target_cache_write(path, &c->env, &c->target);
+    free(path);
+    return rc;
+}
+
 pypi_ctx *pypi_ctx_new(const pypi_cli_options *o, hb_pool *pool, const hb_fetch_cache *cache,
                        hb_error *err)
 {
@@ -138,8 +311,7 @@ pypi_ctx *pypi_ctx_new(const pypi_cli_options *o, hb_pool *pool, const hb_fetch_
         py = env && *env ? env : "python3";
     }
     c->python = hb_strdup(py);
-    if (marker_env_from_python(&c->env, c->python, err) != 0 ||
-        hb_python_target_from_python(&c->target, c->python, err) != 0 || load_maps(c, cache, err) != 0) {
+    if (target_load(c, cache, err) != 0 || load_maps(c, cache, err) != 0) {
         pypi_ctx_free(c);
         return NULL;
     }
