@@ -9,6 +9,7 @@
 
 #include "hpcbuild/alloc.h"
 #include "hpcbuild/external.h"
+#include "hpcbuild/fs.h"
 #include "hpcbuild/hash.h"
 #include "hpcbuild/json.h"
 #include "hpcbuild/name_map.h"
@@ -206,16 +207,7 @@ static void target_cache_write(const char *path, const marker_env *env, const hb
     put_target_field(&sb, "platform", t->platform);
     put_target_field(&sb, "arch", t->arch);
     strbuf_puts(&sb, "end\n");
-    strbuf tmp = STRBUF_INIT;
-    strbuf_printf(&tmp, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(tmp.buf);
-    if (fd >= 0) {
-        bool ok = write(fd, sb.buf, sb.len) == (ssize_t)sb.len;
-        ok = close(fd) == 0 && ok;
-        if (!ok || rename(tmp.buf, path) != 0)
-            unlink(tmp.buf);
-    }
-    strbuf_free(&tmp);
+    hb_write_file_atomic(path, sb.buf, sb.len, NULL);   /* a cache: a failed write costs nothing */
     strbuf_free(&sb);
 }
 

@@ -115,10 +115,17 @@ int hb_hash_file_hex(hb_hash_kind kind, const char *path, char out[HB_HASH_HEX_M
     return 0;
 }
 
-static int is_hex_digit(char c)
+int hb_hex_value(char c)
 {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
 }
+
 
 int hb_hash_hex_check(hb_hash_kind kind, const char *hex, hb_error *err)
 {
@@ -126,7 +133,7 @@ int hb_hash_hex_check(hb_hash_kind kind, const char *hex, hb_error *err)
     size_t len = hex ? strlen(hex) : 0;
     int ok = len == want;
     for (size_t i = 0; ok && i < len; i++)
-        ok = is_hex_digit(hex[i]);
+        ok = hb_hex_value(hex[i]) >= 0;
     if (!ok)
         return hb_error_set(err, HB_EINVAL, "invalid %s '%.80s%s': expected %zu hex digits",
                             hb_hash_name(kind), hex ? hex : "", len > 80 ? "..." : "", want);

@@ -1,4 +1,5 @@
 /* A tolerant HTML scanner and character-reference decoder; see html.h. */
+#include "hpcbuild/hash.h"
 #include "hpcbuild/html.h"
 
 #include <stdint.h>
@@ -89,17 +90,6 @@ static void put_numeric(strbuf *out, uint32_t c)
         utf8_append(out, c);
 }
 
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decodes the reference at s[0] == '&' when there is one: appends its
  * replacement and returns the bytes consumed, or 0 (s is a literal '&'). */
 static size_t unescape_one(strbuf *out, const char *s, size_t len)
@@ -115,7 +105,7 @@ static size_t unescape_one(strbuf *out, const char *s, size_t len)
         size_t digits = i;
         uint32_t c = 0;
         while (i < len) {
-            int d = hex_digit(s[i]);
+            int d = hb_hex_value(s[i]);
             if (d < 0 || d >= base)
                 break;
             if (c <= 0x10ffff)

@@ -1,3 +1,4 @@
+#include "hpcbuild/hash.h"
 #include "hpcbuild/http.h"
 
 #include <errno.h>
@@ -50,17 +51,6 @@ void hb_fetch_free(hb_fetch *f)
 
 /* ---- URLs ---------------------------------------------------------------- */
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int hb_fetch_classify_url(const char *url, char **path, hb_error *err)
 {
     *path = NULL;
@@ -94,7 +84,7 @@ int hb_fetch_classify_url(const char *url, char **path, hb_error *err)
         if (*p == '?' || *p == '#')
             break;
         if (*p == '%') {
-            int hi = hex_value(p[1]), lo = hi < 0 ? -1 : hex_value(p[2]);
+            int hi = hb_hex_value(p[1]), lo = hi < 0 ? -1 : hb_hex_value(p[2]);
             if (hi < 0 || lo < 0) {
                 strbuf_free(&sb);
                 return hb_error_set(err, HB_EINVAL,

@@ -1,4 +1,5 @@
 /* RFC 3986 reference resolution and percent-decoding; see url.h. */
+#include "hpcbuild/hash.h"
 #include "hpcbuild/url.h"
 
 #include <stdbool.h>
@@ -174,17 +175,6 @@ char *hb_url_resolve(const char *base, const char *ref, hb_error *err)
     return strbuf_detach(&out);
 }
 
-static int hex_value(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 char *hb_url_percent_decode(const char *s, size_t len)
 {
     strbuf out = STRBUF_INIT;
@@ -193,8 +183,8 @@ char *hb_url_percent_decode(const char *s, size_t len)
             strbuf_putc(&out, s[i]);
             continue;
         }
-        int hi = i + 2 < len ? hex_value(s[i + 1]) : -1;
-        int lo = hi >= 0 ? hex_value(s[i + 2]) : -1;
+        int hi = i + 2 < len ? hb_hex_value(s[i + 1]) : -1;
+        int lo = hi >= 0 ? hb_hex_value(s[i + 2]) : -1;
         if (lo < 0 || (hi == 0 && lo == 0)) {
             strbuf_free(&out);
             return NULL;

@@ -3,6 +3,7 @@
  * round sends one fetch for each request still waiting, all in one
  * hb_fetch_many. */
 #include "hpcbuild/dist_metadata.h"
+#include "hpcbuild/fs.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -203,24 +204,7 @@ static void cache_store(const char *dir, const hb_meta_request *req)
     if (!dir || !key[0])
         return;
     char *path = cache_path(dir, key);
-    strbuf tmp = STRBUF_INIT;
-    strbuf_printf(&tmp, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(tmp.buf);
-    if (fd >= 0) {
-        fchmod(fd, 0644);
-        size_t done = 0;
-        while (done < req->metadata.len) {
-            ssize_t w = write(fd, req->metadata.buf + done, req->metadata.len - done);
-            if (w <= 0)
-                break;
-            done += (size_t)w;
-        }
-        int ok = done == req->metadata.len;
-        ok = close(fd) == 0 && ok;
-        if (!ok || rename(tmp.buf, path) != 0)
-            unlink(tmp.buf);
-    }
-    strbuf_free(&tmp);
+    hb_write_file_atomic(path, req->metadata.buf ? req->metadata.buf : "", req->metadata.len, NULL);
     free(path);
 }
 

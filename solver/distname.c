@@ -1,4 +1,5 @@
 /* Wheel and sdist file names; see distname.h. */
+#include "hpcbuild/hash.h"
 #include "hpcbuild/distname.h"
 
 #include <stdarg.h>
@@ -30,25 +31,14 @@ __attribute__((format(printf, 4, 5))) static int fail(hb_error *err, const char 
     return -1;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decodes %HH escapes (a '%' without two hex digits stays as it is); refuses NUL and '/'. */
 static char *percent_decode(const char *s, hb_error *err)
 {
     strbuf out = STRBUF_INIT;
     for (size_t i = 0; s[i]; i++) {
         char c = s[i];
-        if (c == '%' && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-            c = (char)(hexval(s[i + 1]) * 16 + hexval(s[i + 2]));
+        if (c == '%' && hb_hex_value(s[i + 1]) >= 0 && hb_hex_value(s[i + 2]) >= 0) {
+            c = (char)(hb_hex_value(s[i + 1]) * 16 + hb_hex_value(s[i + 2]));
             i += 2;
         }
         if (c == '\0' || c == '/') {

@@ -60,6 +60,13 @@ struct pool_pypi {
     void *external_ctx;
 };
 
+static void free_list(char **v)
+{
+    for (char **r = v; r && *r; r++)
+        free(*r);
+    free(v);
+}
+
 void hb_pypi_dist_clear(hb_pypi_dist *d)
 {
     if (!d)
@@ -75,12 +82,8 @@ void hb_pypi_dist_clear(hb_pypi_dist *d)
     free(d->requires_python);
     free(d->core_metadata_sha256);
     free(d->label);
-    for (char **r = d->requires_dist; r && *r; r++)
-        free(*r);
-    free(d->requires_dist);
-    for (char **r = d->external; r && *r; r++)
-        free(*r);
-    free(d->external);
+    free_list(d->requires_dist);
+    free_list(d->external);
     memset(d, 0, sizeof *d);
 }
 
@@ -677,12 +680,8 @@ int hb_pool_pypi_expand(hb_pool *p, hb_pypi_dist *d, const char *const *requires
                         const char *const *external, bool needs_build, hb_error *err)
 {
     (void)err;
-    for (char **r = d->requires_dist; r && *r; r++)
-        free(*r);
-    free(d->requires_dist);
-    for (char **r = d->external; r && *r; r++)
-        free(*r);
-    free(d->external);
+    free_list(d->requires_dist);
+    free_list(d->external);
     d->requires_dist = copy_list(requires_dist);
     d->external = copy_list(external);
     d->needs_build = needs_build;

@@ -12,6 +12,7 @@
 #include "hpcbuild/dist_metadata.h"
 #include "hpcbuild/distname.h"
 #include "hpcbuild/external.h"
+#include "hpcbuild/fs.h"
 #include "hpcbuild/metadata.h"
 #include "hpcbuild/pep440.h"
 #include "hpcbuild/pool_pypi.h"
@@ -59,21 +60,6 @@ hb_pypi_source *hb_pypi_source_new(const hb_pypi_options *opt)
     return src;
 }
 
-static void index_file_clear(hb_index_file *f)
-{
-    free(f->filename);
-    free(f->url);
-    for (size_t i = 0; i < f->nhashes; i++) {
-        free(f->hashes[i].algo);
-        free(f->hashes[i].hex);
-    }
-    free(f->hashes);
-    free(f->requires_python);
-    free(f->yanked_reason);
-    free(f->core_metadata_sha256);
-    free(f->upload_time);
-}
-
 void hb_pypi_source_free(hb_pypi_source *src)
 {
     if (!src)
@@ -93,7 +79,7 @@ void hb_pypi_source_free(hb_pypi_source *src)
     for (size_t i = 0; i < src->nlinks; i++) {
         free(src->links[i].project);
         free(src->links[i].location);
-        index_file_clear(&src->links[i].file);
+        hb_index_file_clear(&src->links[i].file);
     }
     free(src->links);
     free(src);
@@ -254,7 +240,7 @@ static void link_add(hb_pypi_source *src, const char *location, hb_index_file *f
 {
     hb_distname dn;
     if (hb_distname_parse(&dn, f->filename, NULL, NULL) != 0) {
-        index_file_clear(f);
+        hb_index_file_clear(f);
         return;
     }
     src->links = hb_reallocarray(src->links, src->nlinks + 1, sizeof *src->links);
@@ -637,16 +623,7 @@ static void sdist_cache_write(const char *path, const sdist_deps *sd)
         if (!strchr(sd->external[i], '\n'))
             strbuf_printf(&body, "external %s\n", sd->external[i]);
     strbuf_puts(&body, "end\n");
-    strbuf tmp = STRBUF_INIT;
-    strbuf_printf(&tmp, "%s.tmp.XXXXXX", path);
-    int fd = mkstemp(tmp.buf);
-    if (fd >= 0) {
-        bool ok = write(fd, body.buf, body.len) == (ssize_t)body.len;
-        ok = close(fd) == 0 && ok;
-        if (!ok || rename(tmp.buf, path) != 0)
-            unlink(tmp.buf);
-    }
-    strbuf_free(&tmp);
+    hb_write_file_atomic(path, body.buf, body.len, NULL);   /* a cache: a failed write costs nothing */
     strbuf_free(&body);
 }
 

@@ -115,7 +115,7 @@ const char *hb_index_file_sha256(const hb_index_file *f)
     return NULL;
 }
 
-static void file_free(hb_index_file *f)
+void hb_index_file_clear(hb_index_file *f)
 {
     free(f->filename);
     free(f->url);
@@ -135,7 +135,7 @@ void hb_index_page_free(hb_index_page *p)
     if (!p)
         return;
     for (size_t i = 0; i < p->nfiles; i++)
-        file_free(&p->files[i]);
+        hb_index_file_clear(&p->files[i]);
     free(p->files);
     for (size_t i = 0; i < p->nversions; i++)
         free(p->versions[i]);

@@ -42,6 +42,9 @@ int hb_hash_file_hex(hb_hash_kind kind, const char *path, char out[HB_HASH_HEX_M
 
 /* A fast 64-bit checksum (not cryptographic; several GB/s) for detecting damage to
  * hpcbuild's own cache files.  Same input and seed, same value, on one machine. */
+/* The value of one hex digit (either case), or -1. */
+int hb_hex_value(char c);
+
 uint64_t hb_checksum64(const void *data, size_t len, uint64_t seed);
 
 /* 0 if hex is a digest of this kind (right length, hex digits); otherwise -1

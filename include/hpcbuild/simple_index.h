@@ -65,6 +65,8 @@ const char *hb_index_file_sha256(const hb_index_file *f);
 int hb_index_page_parse(hb_index_page *p, const char *data, size_t len, const char *content_type,
                         const char *page_url, strbuf *warnings, hb_error *err);
 void hb_index_page_free(hb_index_page *p);
+/* Frees what one file holds (not the struct itself). */
+void hb_index_file_clear(hb_index_file *f);
 
 /* A --find-links HTML page: every <a href> whose file name ends in .whl, .tar.gz, .zip,
    .tar.bz2, .tar.xz, .tgz (any case; other links ignored), same fields as above. */

@@ -1,0 +1,47 @@
+/* fs.c — small file-system helpers (fs.h). */
+#include "hpcbuild/fs.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hpcbuild/strbuf.h"
+
+int hb_write_file_atomic(const char *path, const void *data, size_t len, hb_error *err)
+{
+    strbuf tmp = STRBUF_INIT;
+    strbuf_printf(&tmp, "%s.tmp.XXXXXX", path);
+    int fd = mkstemp(tmp.buf);
+    if (fd < 0) {
+        int rc = hb_error_set(err, HB_EIO, "cannot create a temporary file for '%s': %s", path, strerror(errno));
+        strbuf_free(&tmp);
+        return rc;
+    }
+    fchmod(fd, 0644);
+    size_t done = 0;
+    int werr = 0;
+    while (done < len) {
+        ssize_t w = write(fd, (const char *)data + done, len - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            werr = w < 0 ? errno : EIO;
+            break;
+        }
+        done += (size_t)w;
+    }
+    if (close(fd) != 0 && !werr)
+        werr = errno ? errno : EIO;
+    if (!werr && rename(tmp.buf, path) != 0)
+        werr = errno ? errno : EIO;
+    int rc = 0;
+    if (werr) {
+        unlink(tmp.buf);
+        rc = hb_error_set(err, HB_EIO, "cannot write '%s': %s", path, strerror(werr));
+    }
+    strbuf_free(&tmp);
+    return rc;
+}

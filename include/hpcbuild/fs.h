@@ -1,0 +1,16 @@
+/* fs.h — small file-system helpers shared by the caches.
+ *
+ * hb_write_file_atomic writes len bytes to path through a temporary file in the same
+ * directory (mode 0644) renamed over path, so readers see the old file or the whole new one,
+ * never a part.  Returns 0, or -1 with err naming the path (the temporary file is removed).
+ */
+#ifndef HPCBUILD_FS_H
+#define HPCBUILD_FS_H
+
+#include <stddef.h>
+
+#include "hpcbuild/error.h"
+
+int hb_write_file_atomic(const char *path, const void *data, size_t len, hb_error *err);
+
+#endif
