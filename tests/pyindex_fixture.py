@@ -240,13 +240,24 @@ def install_and_import(base, target, module, expect, mpirun=None):
     t.check("pip installs " + module, proc.returncode == 0, proc.stderr[-1500:])
     env = dict(pyindex.no_proxy_env(), PYTHONPATH=target)
     cmd = [PY, "-c", "import %s; print(%s.answer())" % (module, module)]
+    outdir = None
     if mpirun:
-        cmd = [mpirun, "--allow-run-as-root", "--oversubscribe", "-n", "2"] + cmd
+        # each rank writes its own file: mpirun interleaves the ranks' stdout byte by byte
+        outdir = tempfile.mkdtemp(prefix="hb-mpi-out-")
+        cmd = [mpirun, "--allow-run-as-root", "--oversubscribe", "-n", "2", PY, "-c",
+               "import os, %s; open(os.path.join(%r, 'rank' + os.environ['OMPI_COMM_WORLD_RANK']), 'w')"
+               ".write(%s.answer())" % (module, outdir, module)]
         env.update(OMPI_MCA_btl_vader_single_copy_mechanism="none", OMPI_MCA_rmaps_base_oversubscribe="1")
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=60)
-    lines = sorted(proc.stdout.split())
-    t.check("imports " + module, proc.returncode == 0 and proc.stdout.split("\n")[:-1] != []
-            and sorted(proc.stdout.strip().split("\n")) == expect,
+    if outdir:
+        lines = []
+        for name in sorted(os.listdir(outdir)):
+            with open(os.path.join(outdir, name)) as f:
+                lines.append(f.read().strip())
+        shutil.rmtree(outdir, ignore_errors=True)
+    else:
+        lines = proc.stdout.strip().split("\n") if proc.stdout.strip() else []
+    t.check("imports " + module, proc.returncode == 0 and lines and sorted(lines) == expect,
             "rc %d: %r %s" % (proc.returncode, lines, proc.stderr[-1500:]))
 
 
