@@ -53,11 +53,17 @@ typedef struct extractor {
 
 /* ---- messages ---- */
 
-/* Appends s with control bytes escaped, so a hostile name cannot forge message lines. */
-static void put_escaped(strbuf *sb, const char *s)
+/* Appends s with control bytes escaped, so a hostile name cannot forge message lines; with
+ * shorten, a name longer than 160 bytes loses its middle, so the reason still fits. */
+static void put_escaped(strbuf *sb, const char *s, bool shorten)
 {
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
+    size_t len = strlen(s);
+    for (size_t i = 0; i < len; i++) {
+        if (shorten && len > 160 && i == 80) {
+            strbuf_puts(sb, "...");
+            i = len - 77;
+        }
+        unsigned char c = (unsigned char)s[i];
         if (c < 0x20 || c == 0x7f)
             strbuf_printf(sb, "\\x%02x", c);
         else
@@ -70,16 +76,16 @@ __attribute__((format(printf, 3, 4))) static int fail(extractor *x, int code, co
 {
     strbuf sb = STRBUF_INIT;
     strbuf_puts(&sb, "archive '");
-    put_escaped(&sb, x->archive);
+    put_escaped(&sb, x->archive, false);
     strbuf_puts(&sb, "': ");
     if (x->member) {
         strbuf_puts(&sb, "member '");
-        put_escaped(&sb, x->member);
+        put_escaped(&sb, x->member, true);
         strbuf_puts(&sb, "': ");
     }
     if (x->entry) {
         strbuf_puts(&sb, "entry '");
-        put_escaped(&sb, x->entry);
+        put_escaped(&sb, x->entry, true);
         strbuf_puts(&sb, "': ");
     }
     va_list ap;
