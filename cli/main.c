@@ -24,6 +24,7 @@ static const cli_command commands[] = {
     {"mapping", "conda <-> PyPI names and PEP 725 DepURL -> conda-forge specs", cmd_mapping},
     {"txn", "apply a plan of puts and removals to a prefix as one transaction (debugging)", cmd_txn},
     {"extract", "unpack a package archive safely into a new directory (debugging)", cmd_extract},
+    {"fetch-pkg", "download, verify and unpack packages into the package cache (debugging)", cmd_fetch_pkg},
 };
 
 int cli_fail(int status, const char *fmt, ...)
