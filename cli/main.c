@@ -25,6 +25,7 @@ static const cli_command commands[] = {
     {"txn", "apply a plan of puts and removals to a prefix as one transaction (debugging)", cmd_txn},
     {"extract", "unpack a package archive safely into a new directory (debugging)", cmd_extract},
     {"fetch-pkg", "download, verify and unpack packages into the package cache (debugging)", cmd_fetch_pkg},
+    {"conda-link", "link an unpacked conda package into a prefix, or unlink one (debugging)", cmd_conda_link},
 };
 
 int cli_fail(int status, const char *fmt, ...)
