@@ -398,7 +398,8 @@ static int stage_entry(hb_txn *t, link_entry *e, const pkg_info *pkg, const char
     if (lstat(src, &st) != 0) {
         rc = hb_error_set(err, HB_EINVAL, "package '%s': '%s' is listed but missing", pkg->dir,
                           e->path);
-    } else if (e->type == PT_SOFTLINK) {
+    } else if (e->type == PT_SOFTLINK || (S_ISLNK(st.st_mode) && !e->placeholder)) {
+        /* A softlink, or a link the package lists as a file: the same target either way. */
         char target[PATH_MAX];
         ssize_t n = readlink(src, target, sizeof target - 1);
         if (n < 0)
