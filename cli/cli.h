@@ -35,6 +35,8 @@ int cmd_wheel_metadata(int argc, char **argv);
 int cmd_sdist_info(int argc, char **argv);
 int cmd_mapping(int argc, char **argv);
 int cmd_txn(int argc, char **argv);
+int cmd_extract(int argc, char **argv);
+int cmd_fetch_pkg(int argc, char **argv);
 int cmd_conda_link(int argc, char **argv);
 
 /* Prints "hpcbuild: <formatted>" on stderr and returns `status`. */

@@ -23,6 +23,8 @@ static const cli_command commands[] = {
     {"sdist-info", "what an sdist declares: PKG-INFO deps, build requires, PEP 725 [external]", cmd_sdist_info},
     {"mapping", "conda <-> PyPI names and PEP 725 DepURL -> conda-forge specs", cmd_mapping},
     {"txn", "apply a plan of puts and removals to a prefix as one transaction (debugging)", cmd_txn},
+    {"extract", "unpack a package archive safely into a new directory (debugging)", cmd_extract},
+    {"fetch-pkg", "download, verify and unpack packages into the package cache (debugging)", cmd_fetch_pkg},
     {"conda-link", "link an unpacked conda package into a prefix, or unlink one (debugging)", cmd_conda_link},
 };
 
