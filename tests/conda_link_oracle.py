@@ -18,6 +18,7 @@ import io
 import json
 import os
 import re
+import shlex
 import stat
 import sys
 import tarfile
@@ -60,7 +61,7 @@ def binary_replace(data, ph, prefix):
 
 def entry_point(python, module, func):
     if " " in python or len("#!" + python + "\n") > 127:
-        head = "#!/bin/sh\n'''exec' '%s' \"$0\" \"$@\"\n' '''\n" % python
+        head = "#!/bin/sh\n'''exec' %s \"$0\" \"$@\"\n' '''\n" % shlex.quote(python)
     else:
         head = "#!%s\n" % python
     return (head + "# -*- coding: utf-8 -*-\nimport re\nimport sys\nfrom %s import %s\n"
