@@ -404,6 +404,11 @@ static void print_text(const hb_solve_result *res)
         }
         return;
     }
+    solve_print_problems(res);
+}
+
+void solve_print_problems(const hb_solve_result *res)
+{
     fprintf(stderr, "hpcbuild: the request cannot be satisfied:\n");
     for (size_t i = 0; i < res->nproblems; i++) {
         /* a problem is one line, or a heading and "\n  - " lines: all indented by two */

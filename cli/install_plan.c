@@ -13,6 +13,7 @@
 #include "hpcbuild/conda_link.h"
 #include "hpcbuild/json.h"
 #include "hpcbuild/pool_pypi.h"
+#include "hpcbuild/pyname.h"
 #include "hpcbuild/wheel_install.h"
 
 static char *dup0(const char *s)
@@ -88,8 +89,9 @@ static void add_requested(install_plan *p, const char *spec)
     for (size_t i = 0; i < p->nrequested; i++)
         if (strcmp(p->requested[i], spec) == 0)
             return;
-    p->requested = hb_reallocarray(p->requested, p->nrequested + 1, sizeof *p->requested);
+    p->requested = hb_reallocarray(p->requested, p->nrequested + 2, sizeof *p->requested);
     p->requested[p->nrequested++] = hb_strdup(spec);
+    p->requested[p->nrequested] = NULL;   /* a NULL-terminated list too */
 }
 
 static char *major_minor(const char *version)
@@ -327,6 +329,82 @@ int install_plan_from_lock(install_plan *p, const char *lockfile, const prefix_s
     }
     hb_json_free(doc);
     return status;
+}
+
+int install_plan_from_state(install_plan *p, const prefix_state *st)
+{
+    strbuf lock = STRBUF_INIT;
+    strbuf_printf(&lock, "%s/hpcbuild.lock", p->prefix);
+    hb_json_doc *doc = hb_json_parse_file(strbuf_str(&lock), NULL);
+    strbuf_free(&lock);
+    if (doc) {
+        const hb_json_node *root = hb_json_root(doc);
+        p->platform = jstr(doc, root, "platform");
+        p->python_version = jstr(doc, root, "python_version");
+        hb_json_free(doc);
+    }
+    p->kind = hb_strdup(st->kind ? st->kind : "conda");
+    p->python = dup0(st->python);
+    for (size_t i = 0; i < st->nrequested; i++)
+        add_requested(p, st->requested[i]);
+    p->remove = hb_calloc(st->n + 1, sizeof *p->remove);
+    for (size_t i = 0; i < st->n; i++) {
+        const installed_pkg *ip = &st->pkgs[i];
+        plan_pkg *pk = add_pkg(p, ip->wheel);
+        pk->keep = true;
+        pk->rec.name = hb_strdup(ip->name);
+        pk->rec.version = hb_strdup(ip->version);
+        pk->rec.build = dup0(ip->build);
+        pk->rec.channel = dup0(ip->channel);
+        pk->rec.fn = dup0(ip->fn);
+        pk->rec.url = dup0(ip->url);
+        pk->rec.sha256 = dup0(ip->sha256);
+        pk->rec.md5 = dup0(ip->md5);
+        pk->rec.depends = dup_list(ip->depends);
+    }
+    return CLI_OK;
+}
+
+/* The name a spec asks for: "pypi::requests[socks]>=2" -> requests, "numpy >=1" -> numpy. */
+static bool spec_names(const char *spec, const char *name)
+{
+    const char *s = strstr(spec, "::") ? strstr(spec, "::") + 2 : spec;
+    size_t n = strcspn(s, " =<>!~[;(@");
+    char *a = hb_strndup(s, n);
+    bool same = pyname_equal(a, strlen(a), name, strlen(name));
+    free(a);
+    return same;
+}
+
+bool install_plan_drop(install_plan *p, const prefix_state *st, const char *name)
+{
+    for (int wheel = 0; wheel < 2; wheel++) {
+        for (size_t i = 0; i < p->n; i++) {
+            plan_pkg *pk = &p->pkgs[i];
+            if (pk->wheel != (wheel == 1) || !pyname_equal(pk->rec.name, strlen(pk->rec.name), name, strlen(name)))
+                continue;
+            for (size_t k = 0; k < st->n; k++)
+                if (st->pkgs[k].wheel == pk->wheel && strcmp(st->pkgs[k].name, pk->rec.name) == 0)
+                    p->remove[p->nremove++] = &st->pkgs[k];
+            conda_record_free(&pk->rec);
+            hb_pkg_item_free(&pk->item);
+            memmove(pk, pk + 1, (p->n - i - 1) * sizeof *pk);
+            p->n--;
+            size_t k = 0;
+            for (size_t r = 0; r < p->nrequested; r++) {
+                if (spec_names(p->requested[r], name))
+                    free(p->requested[r]);
+                else
+                    p->requested[k++] = p->requested[r];
+            }
+            p->nrequested = k;
+            if (p->requested)
+                p->requested[k] = NULL;
+            p->requested_changed = true;
+            return true;
+        }
+    }
+    return false;
 }
 
 /* --- the difference ---------------------------------------------------------------------------- */

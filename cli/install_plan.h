@@ -48,6 +48,11 @@ void install_plan_free(install_plan *p);
 int install_plan_solve(install_plan *p, solve_options *o, const prefix_state *st);
 /* Takes the packages of an hpcbuild.lock, no solve. */
 int install_plan_from_lock(install_plan *p, const char *lockfile, const prefix_state *st);
+/* The prefix as it is (everything kept), with the platform and interpreter of its lock file. */
+int install_plan_from_state(install_plan *p, const prefix_state *st);
+/* Marks name (a conda package, else a wheel) for removal, and forgets the requests naming it;
+ * false when the prefix has no such package. */
+bool install_plan_drop(install_plan *p, const prefix_state *st, const char *name);
 /* Marks what is kept, lists what goes. */
 int install_plan_diff(install_plan *p, const prefix_state *st);
 bool install_plan_changes(const install_plan *p);

@@ -54,5 +54,7 @@ int solve_session_open(solve_options *o, solve_session *s);
 /* Solves o->specs; CLI_FAILED with res->problems when unsatisfiable. */
 int solve_session_solve(solve_options *o, solve_session *s, hb_solve_result *res);
 void solve_session_close(solve_session *s);
+/* "hpcbuild: the request cannot be satisfied:" and the problems, on stderr. */
+void solve_print_problems(const hb_solve_result *res);
 
 #endif

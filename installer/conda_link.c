@@ -18,6 +18,7 @@
 #include "hpcbuild/hash.h"
 #include "hpcbuild/json.h"
 #include "hpcbuild/strbuf.h"
+#include "hpcbuild/wheel_scripts.h"
 #include "hpcbuild/zstd_io.h"
 
 #define DEFAULT_PLACEHOLDER "/opt/anaconda1anaconda2anaconda3"
@@ -398,7 +399,8 @@ static int stage_entry(hb_txn *t, link_entry *e, const pkg_info *pkg, const char
     if (lstat(src, &st) != 0) {
         rc = hb_error_set(err, HB_EINVAL, "package '%s': '%s' is listed but missing", pkg->dir,
                           e->path);
-    } else if (e->type == PT_SOFTLINK) {
+    } else if (e->type == PT_SOFTLINK || (S_ISLNK(st.st_mode) && !e->placeholder)) {
+        /* A softlink, or a link the package lists as a file: the same target either way. */
         char target[PATH_MAX];
         ssize_t n = readlink(src, target, sizeof target - 1);
         if (n < 0)
@@ -433,29 +435,6 @@ static char *trim(const char *s, size_t n)
     while (n && (s[n - 1] == ' ' || s[n - 1] == '\t'))
         n--;
     return hb_strndup(s, n);
-}
-
-/* The pip/installer script for `module:func` run by python (SPECS §5.3 step 6). */
-static void entry_point_script(strbuf *out, const char *python, const char *module, const char *func)
-{
-    if (strchr(python, ' ') || strlen(python) + 3 > HB_SHEBANG_MAX) {
-        strbuf_puts(out, "#!/bin/sh\n'''exec' '");
-        for (const char *c = python; *c; c++)
-            strbuf_puts(out, *c == '\'' ? "'\"'\"'" : (char[2]){*c, 0});
-        strbuf_puts(out, "' \"$0\" \"$@\"\n' '''\n");
-    } else {
-        strbuf_printf(out, "#!%s\n", python);
-    }
-    size_t head = strcspn(func, ".");
-    strbuf_printf(out,
-                  "# -*- coding: utf-8 -*-\n"
-                  "import re\n"
-                  "import sys\n"
-                  "from %s import %.*s\n"
-                  "if __name__ == \"__main__\":\n"
-                  "    sys.argv[0] = re.sub(r\"(-script\\.pyw|\\.exe)?$\", \"\", sys.argv[0])\n"
-                  "    sys.exit(%s())\n",
-                  module, (int)head, func, func);
 }
 
 /* "name = module:func [extras]" */
@@ -495,7 +474,7 @@ static int stage_entry_points(hb_txn *t, entry_list *l, const pkg_info *pkg, con
             break;
         }
         strbuf script = STRBUF_INIT;
-        entry_point_script(&script, python, module, func);
+        hb_script_entry_point(&script, python, module, func);
         char *dest = path_join("bin", name);
         link_entry *e = entry_add(l, dest);
         e->dest = dest;

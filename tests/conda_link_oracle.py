@@ -10,13 +10,15 @@ placeholders replaced (text: exactly as conda's rules give; binary: the same len
 padded), modes kept, hard links sharing the cache's inode except placeholder and no_link files,
 and the PrefixRecord's keys, files and sha256_in_prefix right; unlinking removes exactly those
 files.  Errors: a prefix longer than a binary placeholder names the file and leaves the prefix
-as it was; noarch: python without --site-packages.
+as it was; noarch: python without --site-packages.  Then packages from the shared fixtures
+(tests/lib/condapkg.py) are linked and checked with their check_linked, a second oracle.
 """
 import hashlib
 import io
 import json
 import os
 import re
+import shlex
 import stat
 import sys
 import tarfile
@@ -24,6 +26,7 @@ import tempfile
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 from hbtest import Tally, run_cli  # noqa: E402
+import condapkg  # noqa: E402
 
 t = Tally()
 LONG_PH = ("/home/conda/feedstock_root/build_artifacts/demo_1700000000/_h_env_placehold_placehold"
@@ -58,7 +61,7 @@ def binary_replace(data, ph, prefix):
 
 def entry_point(python, module, func):
     if " " in python or len("#!" + python + "\n") > 127:
-        head = "#!/bin/sh\n'''exec' '%s' \"$0\" \"$@\"\n' '''\n" % python
+        head = "#!/bin/sh\n'''exec' %s \"$0\" \"$@\"\n' '''\n" % shlex.quote(python)
     else:
         head = "#!%s\n" % python
     return (head + "# -*- coding: utf-8 -*-\nimport re\nimport sys\nfrom %s import %s\n"
@@ -427,7 +430,41 @@ def main():
     rc, out, err = run_cli("conda-link", "--unlink", os.path.join(tmp, "env"), "conda-meta/nothing.json")
     t.check("errors", rc != 0 and "nothing.json" in err, "unlink a missing record: %d %s" % (rc, err))
 
+    fixtures(tmp, cache)
     t.finish()
+
+
+def fixtures(tmp, cache):
+    """condapkg's packages (tar.bz2: unpacked here) linked and checked by its own oracle."""
+    out_dir = os.path.join(tmp, "fixtures")
+    made = [
+        condapkg.make_package(out_dir, "hb-bin", "1.2", "h1_0", fmt="tar.bz2",
+                              files={"share/hb/README": b"readme\n", "share/hb/empty/": None,
+                                     "share/hb/nolink.dat": b"no link\n"},
+                              text_prefix=["bin/hb-tool", "etc/hb.conf"],
+                              binary_prefix=["lib/libhb.so.1"], softlinks={"lib/libhb.so": "libhb.so.1"},
+                              no_link=["share/hb/nolink.dat"], constrains=["hb-extra <2"]),
+        condapkg.make_package(out_dir, "hb-py", "0.3", "pyh0_0", fmt="tar.bz2", noarch="python",
+                              files={"site-packages/hb_py/__init__.py": b"X = 1\n",
+                                     "site-packages/hb_py/cli.py": b"def main():\n    pass\n"},
+                              text_prefix=["python-scripts/hb-py-old"],
+                              entry_points=["hb-py = hb_py.cli:main"]),
+        condapkg.make_package(out_dir, "hb-legacy", "5", "0", fmt="tar.bz2", legacy=True,
+                              placeholder=condapkg.CONDA_PLACEHOLDER, text_prefix=["bin/hb-old"],
+                              files={"share/legacy.txt": b"legacy\n"}, no_link=["share/legacy.txt"]),
+    ]
+    prefix = os.path.join(tmp, "fixture env")
+    for archive, record in made:
+        pkgdir = unpack(archive, cache)
+        recfile = archive + ".record.json"
+        with open(recfile, "w") as f:
+            json.dump(dict(record, channel="fixtures"), f)
+        rc, out, err = link(prefix, pkgdir, recfile, "--site-packages", SITE)
+        t.check("condapkg fixtures", rc == 0, "%s: exit %d: %s" % (record["name"], rc, err))
+        problems = condapkg.check_linked(prefix, pkgdir, site_packages=SITE, conda_meta=True)
+        for problem in problems:
+            t.check("condapkg fixtures", False, "%s: %s" % (record["name"], problem))
+        t.check("condapkg fixtures", not problems, record["name"])
 
 
 if __name__ == "__main__":
