@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <locale.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -720,11 +721,19 @@ int hb_extract(const char *archive, const char *dest, const hb_extract_limits *l
         return fail(&x, HB_ESYS, "cannot open the destination '%s': %s", dest, strerror(e));
     }
     x.buf = hb_malloc(READ_BLOCK);
+    /* libarchive converts names to the locale's charset: in the C locale a ZIP's UTF-8 names
+     * have no conversion.  A UTF-8 locale for this thread only keeps them as UTF-8 bytes. */
+    locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+    locale_t saved = utf8 ? uselocale(utf8) : (locale_t)0;
     struct archive *a = NULL;
     int rc = open_archive(&x, kind, fd, &a);
     if (rc == 0) {
         rc = kind == KIND_CONDA ? extract_conda(&x, a) : extract_all(&x, a);
         archive_read_free(a);
+    }
+    if (utf8) {
+        uselocale(saved);
+        freelocale(utf8);
     }
     close(fd);
     if (x.parent_fd >= 0)
