@@ -531,7 +531,12 @@ static int archive_kind(const char *path, enum archive_kind *kind)
 static struct archive *new_tar_reader(void)
 {
     struct archive *a = archive_read_new();
-    archive_read_support_filter_all(a);
+    /* not _all: that would include filters that run external programs (lrzip, grzip...) */
+    archive_read_support_filter_gzip(a);
+    archive_read_support_filter_bzip2(a);
+    archive_read_support_filter_xz(a);
+    archive_read_support_filter_lzma(a);
+    archive_read_support_filter_zstd(a);
     archive_read_support_format_tar(a);
     archive_read_support_format_gnutar(a);
     return a;
