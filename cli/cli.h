@@ -35,6 +35,7 @@ int cmd_wheel_metadata(int argc, char **argv);
 int cmd_sdist_info(int argc, char **argv);
 int cmd_mapping(int argc, char **argv);
 int cmd_txn(int argc, char **argv);
+int cmd_wheel_install(int argc, char **argv);
 
 /* Prints "hpcbuild: <formatted>" on stderr and returns `status`. */
 int cli_fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -23,6 +23,7 @@ static const cli_command commands[] = {
     {"sdist-info", "what an sdist declares: PKG-INFO deps, build requires, PEP 725 [external]", cmd_sdist_info},
     {"mapping", "conda <-> PyPI names and PEP 725 DepURL -> conda-forge specs", cmd_mapping},
     {"txn", "apply a plan of puts and removals to a prefix as one transaction (debugging)", cmd_txn},
+    {"wheel-install", "install an unpacked wheel into a prefix; --uninstall, --list (debugging)", cmd_wheel_install},
 };
 
 int cli_fail(int status, const char *fmt, ...)
