@@ -681,6 +681,8 @@ int hb_wheel_uninstall(hb_txn *t, const char *site_packages, const char *name, h
         rc = walk_files(hb_txn_prefix(t), di_rel, false, &rest, err);
     for (size_t i = 0; rc == 0 && i < rest.n; i++)
         rc = remove_if_present(t, rest.v[i], err);
+    if (rc == 0)   /* site-packages stays, even when this was its last distribution */
+        rc = hb_txn_mkdir(t, site_packages, err);
     str_list_free(&rest);
     hb_record_rows_free(rows, nrows);
     strbuf_free(&text);
