@@ -576,6 +576,8 @@ static bool is_pyc_of(const char *name, const char *stem, size_t stem_len)
     if (strncmp(name, stem, stem_len) != 0 || name[stem_len] != '.' || !has_suffix(name, ".pyc"))
         return false;
     const char *tag = name + stem_len + 1;
+    if (strlen(tag) <= strlen(".pyc"))   /* "mod.pyc" is Python 2's, handled by the caller */
+        return false;
     size_t n = strlen(tag) - strlen(".pyc");
     const char *dot = memchr(tag, '.', n);
     return n > 0 && (!dot || (strncmp(dot, ".opt-", 5) == 0 && !memchr(dot + 1, '.', n - (size_t)(dot + 1 - tag))));

@@ -295,6 +295,8 @@ static void test_round_trip(void)
     write_file(prefix, "lib/site-packages/__pycache__/modx.cpython-311.pyc", "x");
     write_file(prefix, "lib/site-packages/__pycache__/modx.cpython-311.opt-1.pyc", "x");
     write_file(prefix, "lib/site-packages/__pycache__/modx.other.cpython-311.pyc", "x");
+    write_file(prefix, "lib/site-packages/__pycache__/modx.pyc", "x");
+    write_file(prefix, "lib/site-packages/modx.pyc", "x");
 
     hb_installed_dist *d;
     size_t n;
@@ -316,6 +318,8 @@ static void test_round_trip(void)
     CHECK(!exists(prefix, "lib/site-packages/__pycache__/modx.cpython-311.pyc"));
     CHECK(!exists(prefix, "lib/site-packages/__pycache__/modx.cpython-311.opt-1.pyc"));
     CHECK(exists(prefix, "lib/site-packages/__pycache__/modx.other.cpython-311.pyc"));
+    CHECK(exists(prefix, "lib/site-packages/__pycache__/modx.pyc"));
+    CHECK(!exists(prefix, "lib/site-packages/modx.pyc"));
 
     /* without RECORD: refused, naming the installer */
     write_file(prefix, "lib/site-packages/conda_thing-2.0.dist-info/METADATA",
