@@ -751,6 +751,20 @@ static int link_pkg(hb_txn *t, const install_plan *p, const plan_pkg *pk, const 
     return 0;
 }
 
+/* True when site-packages holds a .dist-info of name. */
+static bool dist_present(const char *prefix, const char *sp, const char *name)
+{
+    hb_installed_dist *d = NULL;
+    size_t n = 0;
+    if (hb_wheel_list(prefix, sp, &d, &n, NULL) != 0)
+        return false;
+    bool found = false;
+    for (size_t i = 0; i < n && !found; i++)
+        found = pyname_equal(d[i].name, strlen(d[i].name), name, strlen(name));
+    hb_installed_dists_free(d, n);
+    return found;
+}
+
 int install_plan_apply(install_plan *p, const prefix_state *st, enum hb_link_mode mode)
 {
     hb_error err;
@@ -764,7 +778,11 @@ int install_plan_apply(install_plan *p, const prefix_state *st, enum hb_link_mod
     for (size_t i = 0; rc == 0 && i < p->nremove; i++) {
         const installed_pkg *ip = p->remove[i];
         if (ip->wheel) {
-            rc = sp ? hb_wheel_uninstall(t, sp, ip->name, &err) : 0;
+            if (sp && dist_present(p->prefix, sp, ip->name))
+                rc = hb_wheel_uninstall(t, sp, ip->name, &err);
+            else   /* another tool (pip) uninstalled it: only our record is left */
+                fprintf(stderr, "hpcbuild: %s %s was already uninstalled (by another tool); forgetting it\n",
+                        ip->name, ip->version);
             if (rc == 0)
                 rc = hb_txn_remove(t, ip->record, &err);
         } else {
