@@ -163,14 +163,23 @@ static int make_dirs(const char *path, size_t from, bool whole, bool follow, hb_
 {
     char *p = hb_strdup(path);
     size_t len = strlen(p);
+    if (!whole) {
+        char *slash = strrchr(p, '/');
+        len = slash && (size_t)(slash - p) > from ? (size_t)(slash - p) : from;
+        p[len] = '\0';
+    }
+    struct stat st;
+    if (len <= from || ((follow ? stat(p, &st) : lstat(p, &st)) == 0 && S_ISDIR(st.st_mode))) {
+        free(p);   /* there already: the common case, one system call */
+        return 0;
+    }
     int rc = 0;
     for (size_t i = from + 1; i <= len && rc == 0; i++) {
-        if (p[i] != '/' && !(whole && p[i] == '\0'))
+        if (p[i] != '/' && p[i] != '\0')
             continue;
         char saved = p[i];
         p[i] = '\0';
         if (mkdir(p, 0755) != 0) {
-            struct stat st;
             int e = errno;
             if (e != EEXIST)
                 rc = sys_error(err, "create the directory", p, e);
@@ -466,24 +475,39 @@ static int apply_op(const hb_txn *t, size_t n, hb_error *err)
     return rc;
 }
 
-/* Removes the directories that removals emptied, deepest first, never the prefix nor a
- * directory the transaction makes. */
+static int compare_strings(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Removes the directories that removals emptied, deepest first (reverse order puts "a/b/c"
+ * before "a/b"), each tried once, never the prefix nor a directory the transaction makes. */
 static void remove_empty_parents(const hb_txn *t)
 {
+    char **dirs = NULL;
+    size_t n = 0, cap = 0;
     for (size_t i = 0; i < t->nops; i++) {
-        if (t->ops[i].kind != OP_REMOVE)
-            continue;
-        char *dir = join(t->prefix, t->ops[i].path);
-        size_t base = strlen(t->prefix) + 1;
-        char *slash;
-        while ((slash = strrchr(dir + base, '/'))) {
-            *slash = '\0';
-            const txn_op *op = find_op(t, dir + base);
-            if ((op && op->kind == OP_MKDIR) || rmdir(dir) != 0)
-                break;
+        const char *rel = t->ops[i].path;
+        for (const char *slash = strchr(rel, '/'); t->ops[i].kind == OP_REMOVE && slash; slash = strchr(slash + 1, '/')) {
+            if (n == cap) {
+                cap = cap ? 2 * cap : 64;
+                dirs = hb_reallocarray(dirs, cap, sizeof *dirs);
+            }
+            dirs[n++] = hb_strndup(rel, (size_t)(slash - rel));
         }
-        free(dir);
     }
+    if (n)
+        qsort(dirs, n, sizeof *dirs, compare_strings);
+    for (size_t i = n; i-- > 0;) {
+        const txn_op *op = find_op(t, dirs[i]);
+        if ((i == 0 || strcmp(dirs[i - 1], dirs[i]) != 0) && !(op && op->kind == OP_MKDIR)) {
+            char *dir = join(t->prefix, dirs[i]);
+            rmdir(dir);   /* fails when not empty: it stays */
+            free(dir);
+        }
+        free(dirs[i]);
+    }
+    free(dirs);
 }
 
 /* Applies a committed transaction (again), then deletes the transaction directory, the commit
@@ -606,7 +630,15 @@ static char *prepare_put(hb_txn *t, const char *rel, hb_error *err)
     int rc = 0;
     if (lstat(target, &st) == 0 && S_ISDIR(st.st_mode))
         rc = hb_error_set(err, HB_EINVAL, "cannot put '%s' in prefix '%s': it is a directory there", rel, t->prefix);
-    for (char *slash = target + base; rc == 0 && (slash = strchr(slash, '/')); *slash++ = '/') {
+    /* The parent resolves to a directory (the common case): no file is in the way. */
+    char *slash = strrchr(target + base, '/');
+    if (slash) {
+        *slash = '\0';
+        bool is_dir = stat(target, &st) == 0 && S_ISDIR(st.st_mode);
+        *slash = '/';
+        slash = is_dir ? NULL : target + base;
+    }
+    for (; rc == 0 && slash && (slash = strchr(slash, '/')); *slash++ = '/') {
         *slash = '\0';
         if (stat(target, &st) != 0)
             break;   /* missing: so is everything under it */
