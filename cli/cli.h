@@ -28,6 +28,10 @@ int cmd_requirement(int argc, char **argv);
 int cmd_marker(int argc, char **argv);
 int cmd_depurl(int argc, char **argv);
 int cmd_solve(int argc, char **argv);
+int cmd_install(int argc, char **argv);
+int cmd_remove(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_export(int argc, char **argv);
 int cmd_tags(int argc, char **argv);
 int cmd_distname(int argc, char **argv);
 int cmd_index_page(int argc, char **argv);
@@ -35,6 +39,9 @@ int cmd_wheel_metadata(int argc, char **argv);
 int cmd_sdist_info(int argc, char **argv);
 int cmd_mapping(int argc, char **argv);
 int cmd_txn(int argc, char **argv);
+int cmd_extract(int argc, char **argv);
+int cmd_fetch_pkg(int argc, char **argv);
+int cmd_conda_link(int argc, char **argv);
 
 /* Prints "hpcbuild: <formatted>" on stderr and returns `status`. */
 int cli_fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

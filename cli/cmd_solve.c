@@ -21,6 +21,7 @@
 #include "hpcbuild/pyname.h"
 #include "hpcbuild/pypi_source.h"
 #include "hpcbuild/site.h"
+#include "solve.h"
 #include "solve_pypi.h"
 
 #define DEFAULT_CHANNEL "https://conda.anaconda.org/conda-forge"
@@ -80,23 +81,6 @@ static const char solve_help[] =
     "constraints) or unreadable repodata, 2 invalid spec, option, channel or site file.\n"
     "Example: hpcbuild solve -c ./my-channel --site site.yaml --virtual __glibc=2.17 mpi4py\n";
 
-typedef struct solve_options {
-    const char **channels;
-    size_t nchannels;
-    const char **specs;
-    size_t nspecs;
-    const char *platform;
-    enum hb_channel_priority priority;
-    bool json;
-    bool override_channels;
-    const char *site;        /* --site FILE, "none", or NULL (the default) */
-    hb_virtuals overrides;   /* in order; an empty version removes */
-    pypi_cli_options py;
-    char **owned;            /* normalized names in py's lists */
-    size_t nowned;
-    bool pypi;               /* indices, find-links or pypi:: specs: the PyPI side is on */
-    bool stats;
-} solve_options;
 
 /* Adds each comma-separated name of v to a --no-binary / --only-binary list (normalized). */
 static int add_name_list(const char ***list, size_t *n, const char *v, const char *opt, char ***owned,
@@ -179,20 +163,14 @@ static int parse_virtual(solve_options *o, const char *arg)
     return status;
 }
 
-static int parse_args(int argc, char **argv, solve_options *o, bool *help)
+int solve_parse_option(int argc, char **argv, int *ip, solve_options *o, bool *used)
 {
-    bool only_pos = false;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const char *v;
-        if (only_pos || a[0] != '-' || a[1] == '\0') {
-            o->specs[o->nspecs++] = a;
-        } else if (strcmp(a, "--") == 0) {
-            only_pos = true;
-        } else if (cli_is_help(a)) {
-            *help = true;
-            return CLI_OK;
-        } else if (strcmp(a, "--json") == 0) {
+    int i = *ip;
+    const char *a = argv[i];
+    const char *v;
+    *used = true;
+    {
+        if (strcmp(a, "--json") == 0) {
             o->json = true;
         } else if (strcmp(a, "--override-channels") == 0) {
             o->override_channels = true;   /* no configuration file yet: only -c counts */
@@ -275,7 +253,32 @@ static int parse_args(int argc, char **argv, solve_options *o, bool *help)
             else
                 return cli_fail(CLI_USAGE, "invalid --prefer '%s': expected conda or wheel", v);
         } else {
-            return cli_fail(CLI_USAGE, "unknown option '%s' (see hpcbuild solve --help)", a);
+            *used = false;
+        }
+    }
+    *ip = i;
+    return CLI_OK;
+}
+
+static int parse_args(int argc, char **argv, solve_options *o, bool *help)
+{
+    bool only_pos = false;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        bool used;
+        if (only_pos || a[0] != '-' || a[1] == '\0') {
+            o->specs[o->nspecs++] = a;
+        } else if (strcmp(a, "--") == 0) {
+            only_pos = true;
+        } else if (cli_is_help(a)) {
+            *help = true;
+            return CLI_OK;
+        } else {
+            int rc = solve_parse_option(argc, argv, &i, o, &used);
+            if (rc != CLI_OK)
+                return rc;
+            if (!used)
+                return cli_fail(CLI_USAGE, "unknown option '%s' (see hpcbuild solve --help)", a);
         }
     }
     return CLI_OK;
@@ -401,6 +404,11 @@ static void print_text(const hb_solve_result *res)
         }
         return;
     }
+    solve_print_problems(res);
+}
+
+void solve_print_problems(const hb_solve_result *res)
+{
     fprintf(stderr, "hpcbuild: the request cannot be satisfied:\n");
     for (size_t i = 0; i < res->nproblems; i++) {
         /* a problem is one line, or a heading and "\n  - " lines: all indented by two */
@@ -508,107 +516,173 @@ static size_t conda_specs(const solve_options *o, const char **out)
     return n;
 }
 
-static int run_solve(solve_options *o)
+/* Opens the session: the site file and virtual packages, the cache, the pool with the site,
+ * the PyPI side and the conda channels loaded.  A CLI status (messages printed). */
+int solve_session_open(solve_options *o, solve_session *s)
 {
+    memset(s, 0, sizeof *s);
     hb_error err;
-    hb_site site = {0};
+    hb_channel_set init = HB_CHANNEL_SET_INIT;
+    s->cs = init;
     const char *sitefile = site_path(o);
-    if (sitefile && hb_site_load(&site, sitefile, &err) != 0)
+    if (sitefile && hb_site_load(&s->site, sitefile, &err) != 0)
         return cli_fail(CLI_USAGE, "%s", err.msg);   /* missing or invalid: exit 2 either way */
-    hb_virtuals virt = HB_VIRTUALS_INIT;
-    hb_virtuals_detect(&virt, o->platform);
-    hb_site_apply_virtuals(&site, &virt);
+    hb_virtuals vinit = HB_VIRTUALS_INIT;
+    s->virt = vinit;
+    hb_virtuals_detect(&s->virt, o->platform);
+    hb_site_apply_virtuals(&s->site, &s->virt);
     /* detected < site file < CONDA_OVERRIDE_* < --virtual */
-    if (hb_virtuals_apply_overrides(&virt, o->platform, cli_getenv, &err) != 0) {
-        hb_virtuals_free(&virt);
-        hb_site_free(&site);
+    if (hb_virtuals_apply_overrides(&s->virt, o->platform, cli_getenv, &err) != 0)
         return cli_fail(CLI_USAGE, "%s", err.msg);
-    }
     for (size_t i = 0; i < o->overrides.n; i++)
-        hb_virtuals_set(&virt, o->overrides.v[i].name, o->overrides.v[i].version,
+        hb_virtuals_set(&s->virt, o->overrides.v[i].name, o->overrides.v[i].version,
                         o->overrides.v[i].build);
-    hb_pool *pool = hb_pool_new();
-    hb_pool_set_channel_priority(pool, o->priority);
-    hb_channel_set cs = HB_CHANNEL_SET_INIT;
-    int status = CLI_OK;
-    hb_fetch_cache cache = {0};
-    bool remote = false, have_cache = false;
-    for (size_t i = 0; i < o->nchannels; i++)
-        remote = remote || hb_channel_is_remote(o->channels[i]);
+    s->pool = hb_pool_new();
+    hb_pool_set_channel_priority(s->pool, o->priority);
     /* The cache holds downloads and every channel's .solv files; local channels work
      * without one (only slower), remote ones need it. */
+    bool remote = false;
+    for (size_t i = 0; i < o->nchannels; i++)
+        remote = remote || hb_channel_is_remote(o->channels[i]);
     for (size_t i = 0; i < o->py.nindices; i++)
         remote = remote || strncmp(o->py.indices[i], "http", 4) == 0;
     for (size_t i = 0; i < o->py.nfind_links; i++)
         remote = remote || strncmp(o->py.find_links[i], "http", 4) == 0;
+    if (hb_http_global_init(&err) != 0)
+        return cli_fail(CLI_FAILED, "%s", err.msg);
+    s->http = true;
     if (remote) {
-        if (hb_http_global_init(&err) != 0 || hb_fetch_cache_open(&cache, NULL, &err) != 0)
-            status = cli_fail(CLI_FAILED, "%s", err.msg);
-        else
-            have_cache = true;
+        if (hb_fetch_cache_open(&s->cache, NULL, &err) != 0)
+            return cli_fail(CLI_FAILED, "%s", err.msg);
+        s->have_cache = true;
     } else {
         hb_error cerr;
-        have_cache = hb_fetch_cache_open(&cache, NULL, &cerr) == 0;
+        s->have_cache = hb_fetch_cache_open(&s->cache, NULL, &cerr) == 0;
     }
-    for (size_t i = 0; i < virt.n && status == CLI_OK; i++)
-        if (hb_pool_add_virtual(pool, virt.v[i].name, virt.v[i].version, virt.v[i].build, &err) != 0)
-            status = cli_fail(CLI_USAGE, "%s", err.msg);
-    if (status == CLI_OK && hb_site_add_externals(&site, pool, &err) != 0)
-        status = cli_fail(CLI_USAGE, "%s", err.msg);
-    pypi_ctx *py = NULL;
-    if (status == CLI_OK && o->pypi && !(py = pypi_ctx_new(&o->py, pool, have_cache ? &cache : NULL, &err)))
-        status = cli_fail(CLI_USAGE, "%s", err.msg);
+    for (size_t i = 0; i < s->virt.n; i++)
+        if (hb_pool_add_virtual(s->pool, s->virt.v[i].name, s->virt.v[i].version, s->virt.v[i].build, &err) != 0)
+            return cli_fail(CLI_USAGE, "%s", err.msg);
+    if (hb_site_add_externals(&s->site, s->pool, &err) != 0)
+        return cli_fail(CLI_USAGE, "%s", err.msg);
+    if (o->pypi && !(s->py = pypi_ctx_new(&o->py, s->pool, s->have_cache ? &s->cache : NULL, &err)))
+        return cli_fail(CLI_USAGE, "%s", err.msg);
     /* One loader for all channels: sharded subdirs fetch only what the specs reach. */
-    hb_channel_loader *loader = hb_channel_loader_new(o->platform, have_cache ? &cache : NULL);
+    hb_channel_loader *loader = hb_channel_loader_new(o->platform, s->have_cache ? &s->cache : NULL);
     for (size_t i = 0; i < o->nchannels; i++)
         hb_channel_loader_add(loader, o->channels[i], (int)(o->nchannels - i));
     const char **cspecs = hb_calloc(o->nspecs + 1, sizeof *cspecs);
     size_t ncspecs = conda_specs(o, cspecs);
-    if (status == CLI_OK && o->nchannels &&
-        hb_channel_loader_load(loader, &cs, pool, cspecs, ncspecs, &err) != 0)
+    int status = CLI_OK;
+    if (o->nchannels && hb_channel_loader_load(loader, &s->cs, s->pool, cspecs, ncspecs, &err) != 0)
         status = cli_fail_error(&err);
     free(cspecs);
     hb_channel_loader_free(loader);
+    return status;
+}
+
+int solve_session_solve(solve_options *o, solve_session *s, hb_solve_result *res)
+{
+    hb_error err;
+    memset(res, 0, sizeof *res);
+    int rc = s->py ? hb_pypi_solve(pypi_ctx_source(s->py), s->pool, o->specs, o->nspecs, res, &err)
+                   : hb_pool_solve(s->pool, o->specs, o->nspecs, res, &err);
+    if (s->py && o->stats)
+        print_stats(hb_pypi_source_stats(pypi_ctx_source(s->py)));
+    if (rc != 0)
+        return cli_fail(err.code == HB_EINVAL ? CLI_USAGE : CLI_FAILED, "%s", err.msg);
+    return res->ok ? CLI_OK : CLI_FAILED;
+}
+
+void solve_session_close(solve_session *s)
+{
+    hb_pool_free(s->pool);
+    pypi_ctx_free(s->py);   /* after the pool: it owns the distributions the pool borrows */
+    hb_channel_set_free(&s->cs);
+    hb_virtuals_free(&s->virt);
+    hb_site_free(&s->site);
+    if (s->have_cache)
+        hb_fetch_cache_close(&s->cache);
+    if (s->http)
+        hb_http_global_cleanup();
+    memset(s, 0, sizeof *s);
+}
+
+static int run_solve(solve_options *o)
+{
+    solve_session s;
+    int status = solve_session_open(o, &s);
     hb_solve_result res = {0};
     if (status == CLI_OK) {
-        int rc = py ? hb_pypi_solve(pypi_ctx_source(py), pool, o->specs, o->nspecs, &res, &err)
-                    : hb_pool_solve(pool, o->specs, o->nspecs, &res, &err);
-        if (py && o->stats)
-            print_stats(hb_pypi_source_stats(pypi_ctx_source(py)));
-        if (rc != 0) {
-            status = cli_fail(err.code == HB_EINVAL ? CLI_USAGE : CLI_FAILED, "%s", err.msg);
-        } else {
+        status = solve_session_solve(o, &s, &res);
+        if (status == CLI_OK || (status == CLI_FAILED && res.problems)) {
             if (o->json)
                 print_json(&res);
             else
                 print_text(&res);
-            status = res.ok ? CLI_OK : CLI_FAILED;
             /* the answer first; then the .solv caches of what was parsed, for next time */
             fflush(stdout);
-            hb_channel_set_save_caches(&cs, pool, NULL);
+            hb_channel_set_save_caches(&s.cs, s.pool, NULL);
         }
     }
     hb_solve_result_free(&res);
-    hb_pool_free(pool);
-    pypi_ctx_free(py);   /* after the pool: it owns the distributions the pool borrows */
-    hb_channel_set_free(&cs);
-    hb_virtuals_free(&virt);
-    hb_site_free(&site);
-    if (have_cache)
-        hb_fetch_cache_close(&cache);
-    if (remote)
-        hb_http_global_cleanup();
+    solve_session_close(&s);
     return status;
+}
+
+void solve_options_init(solve_options *o, int argc)
+{
+    memset(o, 0, sizeof *o);
+    o->channels = hb_calloc((size_t)argc + 1, sizeof *o->channels);
+    o->specs = hb_calloc((size_t)argc + 1, sizeof *o->specs);
+    o->py.indices = hb_calloc((size_t)argc + 1, sizeof *o->py.indices);
+    o->py.find_links = hb_calloc((size_t)argc + 1, sizeof *o->py.find_links);
+    o->priority = HB_CHANNEL_PRIORITY_STRICT;
+}
+
+int solve_options_finish(solve_options *o)
+{
+    if (o->nchannels == 0 && o->override_channels)
+        return cli_fail(CLI_USAGE, "--override-channels needs at least one -c CHANNEL");
+    for (size_t i = 0; i < o->nspecs; i++)
+        o->pypi = o->pypi || strncmp(o->specs[i], "pypi::", 6) == 0;
+    if (o->nchannels == 0 && !o->pypi) {
+        const char *def = getenv("HPCBUILD_DEFAULT_CHANNEL");
+        o->channels[o->nchannels++] = def && *def ? def : DEFAULT_CHANNEL;
+    }
+    if (!o->platform)
+        o->platform = hb_platform_native();
+    if (!o->platform)
+        return cli_fail(CLI_USAGE, "cannot tell this machine's platform: give --platform SUBDIR");
+    o->spec_owned = hb_calloc(o->nspecs + 1, sizeof *o->spec_owned);
+    return check_specs(o, o->spec_owned);
+}
+
+void solve_options_free(solve_options *o)
+{
+    for (size_t i = 0; i < o->overrides.n; i++) {
+        free(o->overrides.v[i].name);
+        free(o->overrides.v[i].version);
+        free(o->overrides.v[i].build);
+    }
+    free(o->overrides.v);
+    for (size_t i = 0; o->spec_owned && i < o->nspecs; i++)
+        free(o->spec_owned[i]);
+    free(o->spec_owned);
+    free(o->channels);
+    free(o->specs);
+    free(o->py.indices);
+    free(o->py.find_links);
+    free(o->py.no_binary);
+    free(o->py.only_binary);
+    for (size_t i = 0; i < o->nowned; i++)
+        free(o->owned[i]);
+    free(o->owned);
 }
 
 int cmd_solve(int argc, char **argv)
 {
-    solve_options o = {0};
-    o.channels = hb_calloc((size_t)argc + 1, sizeof *o.channels);
-    o.specs = hb_calloc((size_t)argc + 1, sizeof *o.specs);
-    o.py.indices = hb_calloc((size_t)argc + 1, sizeof *o.py.indices);
-    o.py.find_links = hb_calloc((size_t)argc + 1, sizeof *o.py.find_links);
-    o.priority = HB_CHANNEL_PRIORITY_STRICT;
+    solve_options o;
+    solve_options_init(&o, argc);
     bool help = false;
     int status = parse_args(argc, argv, &o, &help);
     if (status == CLI_OK && help) {
@@ -616,43 +690,11 @@ int cmd_solve(int argc, char **argv)
     } else if (status == CLI_OK && o.nspecs == 0) {
         fputs(solve_help, stderr);
         status = cli_fail(CLI_USAGE, "solve needs at least one SPEC");
-    } else if (status == CLI_OK && o.nchannels == 0 && o.override_channels) {
-        status = cli_fail(CLI_USAGE, "--override-channels needs at least one -c CHANNEL");
     } else if (status == CLI_OK) {
-        for (size_t i = 0; i < o.nspecs; i++)
-            o.pypi = o.pypi || strncmp(o.specs[i], "pypi::", 6) == 0;
-        if (o.nchannels == 0 && !o.pypi) {
-            const char *def = getenv("HPCBUILD_DEFAULT_CHANNEL");
-            o.channels[o.nchannels++] = def && *def ? def : DEFAULT_CHANNEL;
-        }
-        if (!o.platform)
-            o.platform = hb_platform_native();
-        if (!o.platform)
-            status = cli_fail(CLI_USAGE, "cannot tell this machine's platform: give --platform SUBDIR");
-        else {
-            char **owned = hb_calloc(o.nspecs + 1, sizeof *owned);
-            status = check_specs(&o, owned);
-            if (status == CLI_OK)
-                status = run_solve(&o);
-            for (size_t i = 0; i < o.nspecs; i++)
-                free(owned[i]);
-            free(owned);
-        }
+        status = solve_options_finish(&o);
+        if (status == CLI_OK)
+            status = run_solve(&o);
     }
-    for (size_t i = 0; i < o.overrides.n; i++) {
-        free(o.overrides.v[i].name);
-        free(o.overrides.v[i].version);
-        free(o.overrides.v[i].build);
-    }
-    free(o.overrides.v);
-    free(o.channels);
-    free(o.specs);
-    free(o.py.indices);
-    free(o.py.find_links);
-    free(o.py.no_binary);
-    free(o.py.only_binary);
-    for (size_t i = 0; i < o.nowned; i++)
-        free(o.owned[i]);
-    free(o.owned);
+    solve_options_free(&o);
     return status;
 }

@@ -15,7 +15,11 @@ static const cli_command commands[] = {
     {"requirement", "parse a PEP 508 requirement into its normalized form", cmd_requirement},
     {"marker", "evaluate a PEP 508 environment marker", cmd_marker},
     {"depurl", "parse a PEP 725 DepURL into its normalized dep: form", cmd_depurl},
-    {"solve", "solve conda specs over local channels: what would be installed", cmd_solve},
+    {"solve", "solve conda packages and wheels together: what would be installed", cmd_solve},
+    {"install", "solve, fetch and install conda packages and wheels into a prefix", cmd_install},
+    {"remove", "uninstall packages from a prefix (one transaction)", cmd_remove},
+    {"list", "the packages of a prefix", cmd_list},
+    {"export", "a prefix as hpcbuild.lock, PEP 751 pylock.toml or a conda @EXPLICIT list", cmd_export},
     {"tags", "list the wheel tags an interpreter supports, best first", cmd_tags},
     {"distname", "parse wheel and sdist file names (name, version, build, tags)", cmd_distname},
     {"index-page", "parse a saved Python package index page and print it as JSON", cmd_index_page},
@@ -23,6 +27,9 @@ static const cli_command commands[] = {
     {"sdist-info", "what an sdist declares: PKG-INFO deps, build requires, PEP 725 [external]", cmd_sdist_info},
     {"mapping", "conda <-> PyPI names and PEP 725 DepURL -> conda-forge specs", cmd_mapping},
     {"txn", "apply a plan of puts and removals to a prefix as one transaction (debugging)", cmd_txn},
+    {"extract", "unpack a package archive safely into a new directory (debugging)", cmd_extract},
+    {"fetch-pkg", "download, verify and unpack packages into the package cache (debugging)", cmd_fetch_pkg},
+    {"conda-link", "link an unpacked conda package into a prefix, or unlink one (debugging)", cmd_conda_link},
 };
 
 int cli_fail(int status, const char *fmt, ...)

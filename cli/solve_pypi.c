@@ -376,3 +376,8 @@ const char *pypi_ctx_python(const pypi_ctx *c)
 {
     return c->python;
 }
+
+const char *pypi_ctx_python_version(const pypi_ctx *c)
+{
+    return c->python_full_version;
+}

@@ -36,5 +36,7 @@ void pypi_ctx_free(pypi_ctx *c);
 hb_pypi_source *pypi_ctx_source(pypi_ctx *c);
 /* The interpreter used as the target (for messages). */
 const char *pypi_ctx_python(const pypi_ctx *c);
+/* The target's python_full_version ("3.11.2"). */
+const char *pypi_ctx_python_version(const pypi_ctx *c);
 
 #endif

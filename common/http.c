@@ -151,8 +151,8 @@ static int finish_temp(FILE *f, const char *tmp_path, const char *final_path, hb
     return 0;
 }
 
-static int verify_digests(const hb_fetch *f, const char *got_sha256, const char *got_md5,
-                          hb_error *err);
+static int verify_body(const hb_fetch *f, long long size, const char *got_sha256,
+                       const char *got_md5, hb_error *err);
 
 /* Reads src once: copies it atomically to dest (if set), appends it to mem
  * (if set), digests it into sha256 (and md5 if set; their hex goes to
@@ -202,7 +202,7 @@ static int read_file_through(const char *src, const char *dest, strbuf *mem, hb_
         if (md5)
             hb_hasher_final_hex(md5, got_md5);
         if (verify)
-            rc = verify_digests(verify, got_sha, got_md5, err);
+            rc = verify_body(verify, *size, got_sha, got_md5, err);
     }
     if (out) {
         if (rc == 0) {
@@ -218,11 +218,15 @@ static int read_file_through(const char *src, const char *dest, strbuf *mem, hb_
 
 /* ---- verification -------------------------------------------------------- */
 
-/* Checks the expected digests against got_sha256 / got_md5; the error names
- * the URL and both digests. */
-static int verify_digests(const hb_fetch *f, const char *got_sha256, const char *got_md5,
-                          hb_error *err)
+/* Checks the expected size and digests against the body's; the error names
+ * the URL and both values. */
+static int verify_body(const hb_fetch *f, long long size, const char *got_sha256,
+                       const char *got_md5, hb_error *err)
 {
+    if (f->expect_size > 0 && size != f->expect_size)
+        return hb_error_set(err, HB_EIO,
+                            "fetching '%s': size mismatch: expected %lld bytes, got %lld",
+                            f->url, f->expect_size, size);
     if (f->sha256 && !hb_hash_hex_equal(f->sha256, got_sha256))
         return hb_error_set(err, HB_EIO, "fetching '%s': sha256 mismatch: expected %s, got %s",
                             f->url, f->sha256, got_sha256);
@@ -264,8 +268,10 @@ static int fetch_local(hb_fetch *f, const char *src)
             rc = hb_error_set(&f->err, HB_EIO, "cannot open '%s': %s", src, strerror(errno));
         else if (S_ISDIR(st.st_mode))
             rc = hb_error_set(&f->err, HB_EIO, "cannot read '%s': it is a directory", src);
-        else
+        else {
             size = st.st_size;
+            rc = verify_body(f, size, "", "", &f->err);
+        }
     }
     if (rc != 0) {
         strbuf_free(&f->body);
@@ -299,11 +305,17 @@ typedef struct xfer {
     const hb_fetch_cache *cache; /* run->cache, NULL for a ranged fetch */
     struct curl_slist *headers;
     char errbuf[CURL_ERROR_SIZE];
-    FILE *tmp;      /* the download in progress (cache or dest), or NULL */
+    FILE *tmp;      /* the download in progress (cache, dest or dest.part), or NULL */
     char *tmp_path;
+    int resuming;   /* resume mode: tmp is dest.part, kept when the fetch fails */
+    long long prefix; /* resume mode: bytes in tmp before this response */
+    int body_started; /* begin_body ran for this response */
+    int resumed_any;  /* the body so far continues an earlier transfer */
+    int restart;      /* begin_body: the 206 does not continue the part */
+    int restarted;    /* the one restart from zero was used */
     strbuf mem;     /* the download when neither cache nor dest */
     hb_hasher *sha, *md5;
-    long long received;
+    long long received; /* bytes of this response (after prefix) */
     long long last_progress;
     hb_cache_entry cached;
     int have_cached;
@@ -327,10 +339,45 @@ static void emit(xfer *x, hb_fetch_event ev, long long done, long long total)
         x->run->progress(x->run->user, x->index, x->f, ev, done, total);
 }
 
+static int reset_body(xfer *x, hb_error *err);
+static const char *last_header(CURL *e, const char *name);
+static int parse_content_range(const char *v, long long *first, long long *last, long long *total);
+
+/* The first bytes of a response.  In resume mode with a part on disk, a 206 must
+ * continue the part where it ends (else x->restart is set and -1 returned) and
+ * anything else (a 200) replaces the part. */
+static int begin_body(xfer *x)
+{
+    x->body_started = 1;
+    if (!x->resuming || x->prefix == 0)
+        return 0;
+    long status = 0;
+    curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
+    if (status != 206) {
+        if (reset_body(x, &x->write_err) == 0)
+            return 0;
+        x->write_failed = 1;
+        return -1;
+    }
+    const char *cr = last_header(x->easy, "Content-Range");
+    long long first, last, total;
+    if (cr && parse_content_range(cr, &first, &last, &total) == 0 && first == x->prefix) {
+        x->resumed_any = 1;
+        return 0;
+    }
+    hb_error_set(&x->f->err, HB_EIO,
+                 "fetching '%s': HTTP 206 with Content-Range '%s' to 'Range: bytes=%lld-'",
+                 x->f->url, cr ? cr : "(none)", x->prefix);
+    x->restart = 1;
+    return -1;
+}
+
 static size_t on_write(char *data, size_t size, size_t nmemb, void *userp)
 {
     xfer *x = userp;
     size_t n = size * nmemb;
+    if (!x->body_started && begin_body(x) != 0)
+        return 0;
     if (x->tmp) {
         if (fwrite(data, 1, n, x->tmp) != n) {
             x->write_failed = 1;
@@ -354,15 +401,18 @@ static int on_progress(void *userp, curl_off_t dltotal, curl_off_t dlnow, curl_o
     xfer *x = userp;
     if ((long long)dlnow != x->last_progress) {
         x->last_progress = (long long)dlnow;
-        emit(x, HB_FETCH_PROGRESS, (long long)dlnow, dltotal > 0 ? (long long)dltotal : -1);
+        emit(x, HB_FETCH_PROGRESS, x->prefix + (long long)dlnow,
+             dltotal > 0 ? x->prefix + (long long)dltotal : -1);
     }
     return 0;
 }
 
-/* Empties the download for a new attempt. */
+/* Empties the download for a new attempt from byte 0. */
 static int reset_body(xfer *x, hb_error *err)
 {
     x->received = 0;
+    x->prefix = 0;
+    x->resumed_any = 0;
     x->last_progress = -1;
     x->write_failed = 0;
     hb_hasher_reset(x->sha);
@@ -375,6 +425,48 @@ static int reset_body(xfer *x, hb_error *err)
             return hb_error_set(err, HB_EIO, "fetching '%s': cannot truncate '%s': %s",
                                 x->f->url, x->tmp_path, strerror(errno));
     }
+    return 0;
+}
+
+/* Resume mode: keeps what arrived for the next attempt to continue. */
+static int keep_body(xfer *x, hb_error *err)
+{
+    if (fflush(x->tmp) != 0)
+        return hb_error_set(err, HB_EIO, "fetching '%s': cannot write '%s': %s", x->f->url,
+                            x->tmp_path, strerror(errno));
+    x->prefix += x->received;
+    x->received = 0;
+    x->last_progress = -1;
+    return 0;
+}
+
+/* Resume mode: opens dest.part for appending and digests what it already holds. */
+static int open_part(xfer *x)
+{
+    hb_fetch *f = x->f;
+    strbuf sb = STRBUF_INIT;
+    strbuf_printf(&sb, "%s.part", f->dest);
+    x->tmp_path = strbuf_detach(&sb);
+    x->resuming = 1;
+    x->tmp = fopen(x->tmp_path, "a+b");
+    if (!x->tmp)
+        return hb_error_set(&f->err, HB_EIO, "fetching '%s': cannot open '%s': %s", f->url,
+                            x->tmp_path, strerror(errno));
+    fchmod(fileno(x->tmp), 0644);
+    rewind(x->tmp);
+    char buf[65536];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, x->tmp)) > 0) {
+        hb_hasher_update(x->sha, buf, n);
+        if (x->md5)
+            hb_hasher_update(x->md5, buf, n);
+        x->prefix += (long long)n;
+    }
+    if (ferror(x->tmp) || fseek(x->tmp, 0, SEEK_END) != 0)
+        return hb_error_set(&f->err, HB_EIO, "fetching '%s': cannot read '%s': %s", f->url,
+                            x->tmp_path, strerror(errno));
+    if (f->expect_size > 0 && x->prefix > f->expect_size && reset_body(x, &f->err) != 0)
+        return -1;  /* longer than the whole file: not a prefix of it */
     return 0;
 }
 
@@ -399,6 +491,13 @@ static void xfer_free(xfer *x)
         curl_easy_cleanup(x->easy);
     }
     curl_slist_free_all(x->headers);
+    if (x->resuming) { /* the part stays for a later fetch to continue */
+        if (x->tmp)
+            fclose(x->tmp);
+        x->tmp = NULL;
+        free(x->tmp_path);
+        x->tmp_path = NULL;
+    }
     discard_tmp(x);
     strbuf_free(&x->mem);
     hb_hasher_free(x->sha);
@@ -444,7 +543,8 @@ static int xfer_setup(xfer *x, fetch_run *run, size_t index, hb_fetch *f)
     if (f->md5)
         x->md5 = hb_hasher_new(HB_HASH_MD5);
     const hb_fetch_options *opt = run->opt;
-    const hb_fetch_cache *cache = x->cache = f->range ? NULL : run->cache;
+    bool resume = f->resume && f->dest;
+    const hb_fetch_cache *cache = x->cache = f->range || resume ? NULL : run->cache;
     if (f->range && f->dest)
         return hb_error_set(&f->err, HB_EINVAL,
                             "fetching '%s': a ranged fetch goes to memory, not to a destination file",
@@ -469,6 +569,9 @@ static int xfer_setup(xfer *x, fetch_run *run, size_t index, hb_fetch *f)
             return hb_error_set(&f->err, HB_EIO, "fetching '%s': cannot open '%s': %s", f->url,
                                 x->tmp_path, strerror(errno));
         }
+    } else if (resume) {
+        if (open_part(x) != 0)
+            return -1;
     } else if (f->dest) {
         x->tmp = temp_next_to(f->dest, &x->tmp_path, &f->err);
         if (!x->tmp)
@@ -590,7 +693,7 @@ static int finish_not_modified(xfer *x)
     char got_md5[HB_HASH_HEX_MAX] = "";
     if (f->md5 && hb_hash_file_hex(HB_HASH_MD5, x->cached.body_path, got_md5, &f->err) != 0)
         return hb_error_prefix(&f->err, "fetching '%s'", f->url);
-    if (verify_digests(f, x->cached.sha256, got_md5, &f->err) != 0) {
+    if (verify_body(f, x->cached.size, x->cached.sha256, got_md5, &f->err) != 0) {
         hb_fetch_cache_remove(x->cache, f->url, NULL); /* the bad copy is not kept */
         return hb_error_prefix(&f->err, "cached copy");
     }
@@ -602,20 +705,25 @@ static int finish_not_modified(xfer *x)
     return deliver(x, x->cached.body_path);
 }
 
-/* A 2xx with the whole body received. */
+/* A 2xx with the whole body received: 0, -1 (f->err), or 2 when a continued
+ * body failed its check and the one restart from zero is left. */
 static int finish_ok(xfer *x)
 {
     hb_fetch *f = x->f;
+    long long size = x->prefix + x->received;
     char got_sha[HB_HASH_HEX_MAX], got_md5[HB_HASH_HEX_MAX] = "";
     hb_hasher_final_hex(x->sha, got_sha);
     if (x->md5)
         hb_hasher_final_hex(x->md5, got_md5);
-    if (!f->partial && verify_digests(f, got_sha, got_md5, &f->err) != 0) {
+    if (!f->partial && verify_body(f, size, got_sha, got_md5, &f->err) != 0) {
+        if (x->resumed_any && !x->restarted)
+            return 2;
         discard_tmp(x); /* the bad download is not kept */
         strbuf_free(&x->mem);
         return -1;
     }
-    f->size = x->received;
+    f->size = size;
+    f->resumed = x->resumed_any;
     memcpy(f->sha256_hex, got_sha, sizeof got_sha);
     if (x->cache) {
         hb_cache_entry meta = {0};
@@ -624,7 +732,7 @@ static int finish_ok(xfer *x)
         meta.etag = etag ? hb_strdup(etag) : NULL;
         meta.last_modified = lm ? hb_strdup(lm) : NULL;
         meta.content_type = f->content_type ? hb_strdup(f->content_type) : NULL;
-        meta.size = x->received;
+        meta.size = size;
         memcpy(meta.sha256, got_sha, sizeof got_sha);
         int bad = ferror(x->tmp);
         int rc = fclose(x->tmp);
@@ -657,9 +765,9 @@ static int finish_ok(xfer *x)
             return hb_error_prefix(&f->err, "fetching '%s'", f->url);
         f->path = hb_strdup(f->dest);
         if (f->to_memory) {
-            long long size;
-            if (read_file_through(f->dest, NULL, &f->body, NULL, NULL, NULL, NULL, NULL, &size,
-                                  &f->err) != 0)
+            long long read_size;
+            if (read_file_through(f->dest, NULL, &f->body, NULL, NULL, NULL, NULL, NULL,
+                                  &read_size, &f->err) != 0)
                 return hb_error_prefix(&f->err, "fetching '%s'", f->url);
         }
         return 0;
@@ -705,9 +813,9 @@ static int record_range(xfer *x, long status)
     const char *ct = last_header(x->easy, "Content-Type");
     free(f->content_type);
     f->content_type = ct ? hb_strdup(ct) : NULL;
-    f->partial = status == 206;
+    f->partial = status == 206 && !x->resuming;
     f->range_start = 0;
-    f->total_size = x->received;
+    f->total_size = x->prefix + x->received; /* resume mode: begin_body checked the 206 */
     if (!f->partial)
         return 0;
     const char *cr = last_header(x->easy, "Content-Range");
@@ -724,7 +832,7 @@ static int record_range(xfer *x, long status)
 }
 
 /* Outcome of one attempt: 0 done (ok), 1 transient failure (f->err says
- * what), -1 permanent failure. */
+ * what), 2 start once more from zero (resume mode), -1 permanent failure. */
 static int attempt_outcome(xfer *x, CURLcode rc)
 {
     hb_fetch *f = x->f;
@@ -732,6 +840,8 @@ static int attempt_outcome(xfer *x, CURLcode rc)
     curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
     f->status = status;
     const char *detail = x->errbuf[0] ? x->errbuf : curl_easy_strerror(rc);
+    if (x->restart)
+        return x->restarted ? -1 : 2;
     if (x->write_failed) {
         f->err = x->write_err;
         return -1;
@@ -745,6 +855,8 @@ static int attempt_outcome(xfer *x, CURLcode rc)
             hb_error_set(&f->err, HB_EIO, "fetching '%s': HTTP %ld (%s)", f->url, status, reason);
         else
             hb_error_set(&f->err, HB_EIO, "fetching '%s': HTTP %ld", f->url, status);
+        if (status == 416 && x->resuming && x->prefix > 0 && !x->restarted)
+            return 2; /* the part is not a prefix of this file */
         return status_is_transient(status) ? 1 : -1;
     }
     case CURLE_COULDNT_CONNECT: {
@@ -797,6 +909,8 @@ static int attempt_outcome(xfer *x, CURLcode rc)
         hb_error_set(&f->err, HB_EIO, "fetching '%s': unexpected HTTP %ld", f->url, status);
         return -1;
     }
+    if (!x->body_started && begin_body(x) != 0)
+        return x->restart && !x->restarted ? 2 : -1;
     if (record_range(x, status) != 0)
         return -1;
     curl_off_t cl = -1;
@@ -807,7 +921,8 @@ static int attempt_outcome(xfer *x, CURLcode rc)
                      f->url, x->received, (long long)cl);
         return 1;
     }
-    return finish_ok(x) == 0 ? 0 : -1;
+    int done = finish_ok(x);
+    return done == 0 || done == 2 ? done : -1;
 }
 
 static long retry_delay_ms(const hb_fetch_options *opt, int attempts, CURL *e)
@@ -829,6 +944,14 @@ static int xfer_start(xfer *x)
     x->f->attempts++;
     x->waiting = 0;
     x->errbuf[0] = '\0';
+    x->body_started = 0;
+    if (x->resuming) {
+        char range[32];
+        snprintf(range, sizeof range, "%lld-", x->prefix);
+        if (curl_easy_setopt(x->easy, CURLOPT_RANGE, x->prefix > 0 ? range : NULL) != CURLE_OK)
+            return hb_error_set(&x->f->err, HB_ESYS, "fetching '%s': libcurl rejected an option",
+                                x->f->url);
+    }
     CURLMcode mc = curl_multi_add_handle(x->run->multi, x->easy);
     if (mc != CURLM_OK)
         return hb_error_set(&x->f->err, HB_ESYS, "fetching '%s': %s", x->f->url,
@@ -872,6 +995,7 @@ int hb_fetch_many(hb_fetch *fetches, size_t n, const hb_fetch_options *opt_in,
         f->path = NULL;
         f->content_type = NULL;
         f->partial = false;
+        f->resumed = false;
         f->range_start = 0;
         f->total_size = -1;
         memset(&f->body, 0, sizeof f->body);
@@ -952,9 +1076,20 @@ int hb_fetch_many(hb_fetch *fetches, size_t n, const hb_fetch_options *opt_in,
                 curl_multi_remove_handle(run.multi, x->easy);
                 x->active = 0;
                 int outcome = attempt_outcome(x, rc);
+                if (outcome == 2) { /* resume mode: once more from zero, now */
+                    x->restart = 0;
+                    x->restarted = 1;
+                    if (reset_body(x, &x->f->err) == 0) {
+                        emit(x, HB_FETCH_RETRY, 0, -1);
+                        x->waiting = 1;
+                        x->wake_at = now_s();
+                        continue;
+                    }
+                    outcome = -1;
+                }
                 if (outcome == 1 && x->f->attempts <= opt->max_retries) {
                     long delay = retry_delay_ms(opt, x->f->attempts, x->easy);
-                    if (reset_body(x, &x->f->err) == 0) {
+                    if ((x->resuming ? keep_body(x, &x->f->err) : reset_body(x, &x->f->err)) == 0) {
                         emit(x, HB_FETCH_RETRY, 0, -1);
                         x->waiting = 1;
                         x->wake_at = now_s() + (double)delay / 1000.0;

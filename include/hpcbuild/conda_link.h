@@ -36,7 +36,7 @@ typedef struct hb_conda_link_opts {
 int hb_conda_link(hb_txn *t, const char *pkgdir, const conda_record *rec, const hb_conda_link_opts *o,
                   char ***files, size_t *nfiles, hb_error *err);
 
-/* record: prefix-relative path of a conda-meta/*.json PrefixRecord. */
+/* record: prefix-relative path of a PrefixRecord, conda-meta/<name>-<version>-<build>.json. */
 int hb_conda_unlink(hb_txn *t, const char *record, hb_error *err);
 
 #endif

@@ -57,7 +57,20 @@ void hb_fetch_options_init(hb_fetch_options *opt);
  * total_size bytes (from Content-Range; -1 when it says '*').  A server that
  * ignores Range answers 200 with the whole body (partial false).  Expected
  * digests are checked only against whole bodies.  A local file ignores the
- * range (read whole, partial false).  416 is a plain error (not retried). */
+ * range (read whole, partial false).  416 is a plain error (not retried).
+ *
+ * Resumable downloads (resume and dest set, remote URL; the cache is not
+ * used): the body is written to dest + ".part", which is kept when the fetch
+ * fails (a later fetch, or a retry of this one, continues it).  When the
+ * .part exists its bytes are digested and "Range: bytes=<size>-" is sent: a
+ * 206 whose Content-Range starts there is appended, a 200 replaces the part.
+ * The .part becomes dest (rename) only after the whole body matches
+ * expect_size, sha256 and md5.  A 416, a 206 starting elsewhere or a failed
+ * check of a continued body deletes the .part and starts once more from zero;
+ * a failed check of a body fetched from zero deletes it and fails.  The caller
+ * makes sure one process at a time writes a given dest (pkg_cache.h locks).
+ * partial is false and total_size the whole file's size; resumed says whether
+ * bytes from an earlier transfer were kept.  Local files are copied whole. */
 typedef struct hb_fetch {
     /* inputs */
     const char *url;
@@ -68,6 +81,10 @@ typedef struct hb_fetch {
     const char *range;  /* byte range without "bytes=": "-65536" (the last
                            64 KiB) or "100-199"; NULL = the whole body */
     const char *accept; /* the Accept header to send, or NULL */
+    bool resume;        /* with dest: keep a partial body in dest + ".part" and
+                           continue it with "Range: bytes=<size>-" (see below) */
+    long long expect_size; /* expected body size in bytes, checked like the
+                           digests; 0 or negative = unknown */
 
     /* outputs */
     int ok;               /* 1 when the fetch succeeded */
@@ -82,6 +99,7 @@ typedef struct hb_fetch {
                              206, else size; -1 unknown */
     long long range_start; /* file offset of the body's first byte (0 unless partial) */
     bool partial;         /* the server answered 206 Partial Content */
+    bool resumed;         /* resume: the body continued an earlier partial one */
     char *content_type;   /* the response's Content-Type, or NULL */
     char sha256_hex[HB_HASH_HEX_MAX]; /* the body's sha256; "" for a local file
                              that was neither copied, read nor verified */
