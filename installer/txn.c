@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "hpcbuild/alloc.h"
+#include "hpcbuild/hash.h"
 #include "hpcbuild/strbuf.h"
 
 enum op_kind { OP_PUT = 'P', OP_MKDIR = 'D', OP_REMOVE = 'R' };
@@ -354,11 +355,6 @@ static void escape_path(strbuf *sb, const char *rel)
     }
 }
 
-static int hexval(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 static char *unescape_path(const char *s, size_t len)
 {
     strbuf sb = STRBUF_INIT;
@@ -367,8 +363,8 @@ static char *unescape_path(const char *s, size_t len)
             strbuf_putc(&sb, s[i]);
             continue;
         }
-        int hi = i + 3 < len && s[i + 1] == 'x' ? hexval(s[i + 2]) : -1;
-        int lo = hi >= 0 ? hexval(s[i + 3]) : -1;
+        int hi = i + 3 < len && s[i + 1] == 'x' ? hb_hex_value(s[i + 2]) : -1;
+        int lo = hi >= 0 ? hb_hex_value(s[i + 3]) : -1;
         if (lo < 0 || (hi == 0 && lo == 0)) {
             strbuf_free(&sb);
             return NULL;
@@ -744,19 +740,31 @@ int hb_txn_put_symlink(hb_txn *t, const char *rel, const char *target, hb_error 
     return record_put(t, rel, staged, rc);
 }
 
-int hb_txn_mkdir(hb_txn *t, const char *rel, hb_error *err)
+static const char *const what_op_does[] = {[OP_PUT] = "puts", [OP_MKDIR] = "makes", [OP_REMOVE] = "removes"};
+
+/* The checks that mkdir and remove share: rel valid, no other operation on it.  1 when the same
+ * operation is there already, 0 to go on, -1 with err "cannot <verb> 'rel' <prep> prefix ...". */
+static int check_new_op(const hb_txn *t, const char *rel, char kind, const char *verb, const char *prep,
+                        hb_error *err)
 {
     if (check_relpath(t, rel, err) != 0)
         return -1;
     const txn_op *op = find_op(t, rel);
-    if (op && op->kind == OP_MKDIR)
-        return 0;
+    if (op && op->kind == kind)
+        return 1;
     if (op)
-        return hb_error_set(err, HB_EINVAL, "cannot make the directory '%s' in prefix '%s': the transaction %s it",
-                            rel, t->prefix, op->kind == OP_PUT ? "puts a file at" : "removes");
+        return hb_error_set(err, HB_EINVAL, "cannot %s '%s' %s prefix '%s': the transaction %s it", verb, rel,
+                            prep, t->prefix, what_op_does[(unsigned char)op->kind]);
+    return 0;
+}
+
+int hb_txn_mkdir(hb_txn *t, const char *rel, hb_error *err)
+{
+    int rc = check_new_op(t, rel, OP_MKDIR, "make the directory", "in", err);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
     char *target = join(t->prefix, rel);
     struct stat st;
-    int rc = 0;
     if (stat(target, &st) == 0 && !S_ISDIR(st.st_mode))
         rc = hb_error_set(err, HB_EINVAL, "cannot make the directory '%s' in prefix '%s': a file is there", rel,
                           t->prefix);
@@ -768,17 +776,11 @@ int hb_txn_mkdir(hb_txn *t, const char *rel, hb_error *err)
 
 int hb_txn_remove(hb_txn *t, const char *rel, hb_error *err)
 {
-    if (check_relpath(t, rel, err) != 0)
-        return -1;
-    const txn_op *op = find_op(t, rel);
-    if (op && op->kind == OP_REMOVE)
-        return 0;
-    if (op)
-        return hb_error_set(err, HB_EINVAL, "cannot remove '%s' from prefix '%s': the transaction %s it", rel,
-                            t->prefix, op->kind == OP_PUT ? "puts" : "makes");
+    int rc = check_new_op(t, rel, OP_REMOVE, "remove", "from", err);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
     char *target = join(t->prefix, rel);
     struct stat st;
-    int rc = 0;
     if (lstat(target, &st) != 0)
         rc = hb_error_set(err, errno == ENOENT ? HB_EINVAL : HB_EIO, "cannot remove '%s' from prefix '%s': %s", rel,
                           t->prefix, strerror(errno));
