@@ -844,8 +844,10 @@ int hb_txn_recover(const char *prefix, double wait_s, const char **what, hb_erro
     const char *done = "none";
     struct stat st;
     int rc = 0;
-    if (stat(t->prefix, &st) != 0)
-        rc = errno == ENOENT ? 0 : sys_error(err, "read the prefix", t->prefix, errno);
+    /* No transaction directory: nothing to do, and no lock to take (readers of a prefix that
+     * hpcbuild never wrote leave it as it is).  One made after this look is its writer's. */
+    if (lstat(t->txndir, &st) != 0)
+        rc = errno == ENOENT || errno == ENOTDIR ? 0 : sys_error(err, "read", t->txndir, errno);
     else
         rc = take_lock(t->prefix, wait_s, &t->lock_fd, err);
     if (rc == 0 && t->lock_fd >= 0)

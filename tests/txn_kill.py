@@ -8,6 +8,7 @@ whenever A got through (and the other way round), so no tree is ever copied by t
 Kill times are uniform over 0 .. 1.1 x an unkilled run (at least 50 ms), so kills land while
 staging, while committing, while applying and while cleaning up; the test requires recoveries
 of both kinds ("rolled back" and "completed")."""
+import fcntl
 import hashlib
 import os
 import random
@@ -126,6 +127,40 @@ def apply_unkilled(prefix, plan):
     return rc == 0, "rc=%d out=%r err=%r" % (rc, out, err[-500:])
 
 
+def check_cli(root, prefix, snap_old, cache_inodes):
+    """The command's usage errors and refusals: status 2 (1 for the lock), one stderr line,
+    the prefix unchanged."""
+    bad_plan = os.path.join(root, "bad-plan")
+    cases = [
+        (["txn"], 2, "usage: hpcbuild txn"),
+        (["txn", "frob"], 2, "unknown subcommand 'frob'"),
+        (["txn", "apply", prefix], 2, "expected PREFIX and PLAN"),
+        (["txn", "apply", "--link-mode", "bogus", prefix, bad_plan], 2, "invalid link mode 'bogus'"),
+        (["txn", "recover", "--wait", "soon", prefix], 2, "invalid --wait 'soon'"),
+        (["txn", "apply", prefix, bad_plan + "-missing"], 1, "cannot read the plan"),
+    ]
+    for lines, want in [("data\tetc/x\tx\nfrobnicate\ta\n", "line 2: invalid plan line starting 'frobnicate'"),
+                        ("remove\tno/such/file\n", "line 1: cannot remove 'no/such/file'"),
+                        ("put\tx\t/etc/hostname\t999\n", "invalid mode '999' for 'x'"),
+                        ("data\t../x\tx\n", "invalid path '../x' in prefix")]:
+        with open(bad_plan, "w") as f:
+            f.write(lines)
+        rc, out, err = run_cli("txn", "apply", prefix, bad_plan)
+        t.check("cli", rc == 2 and want in err and err.count("\n") == 1, "%r: rc=%d err=%r" % (lines, rc, err))
+    for args, status, want in cases:
+        rc, out, err = run_cli(*args)
+        t.check("cli", rc == status and want in err, "%s: rc=%d err=%r" % (args, rc, err))
+    with open(os.path.join(prefix, ".hpcbuild", "lock"), "r+") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        lock.write("%d\n" % os.getpid())
+        lock.flush()
+        rc, out, err = run_cli("txn", "apply", prefix, bad_plan)
+        t.check("cli", rc == 1 and "is locked by process %d " % os.getpid() in err, "locked: rc=%d err=%r" % (rc, err))
+    t.check("cli", snapshot(prefix, cache_inodes) == snap_old, "refused plans leave the prefix as it was")
+    rc, out, err = run_cli("txn", "--help")
+    t.check("cli", rc == 0 and "usage: hpcbuild txn apply" in out, "txn --help: %r" % out[:80])
+
+
 def main():
     # tmpfs when there is one: kills are about the kernel's view, which every filesystem shares,
     # and a shared disk's journal would make the 200 rounds slow (unit.txn runs on /tmp).
@@ -160,6 +195,8 @@ def run(root):
     t.check("setup", ok and snapshot(prefix, cache_inodes) == snap_old, "new -> old gives the old tree back: " + detail)
     linked = sum(1 for p in old if os.stat(os.path.join(prefix, p)).st_ino == os.stat(old[p]).st_ino)
     t.check("setup", linked > len(old) * 0.9, "hard links from the cache: %d of %d" % (linked, len(old)))
+
+    check_cli(root, prefix, snap_old, cache_inodes)
 
     max_delay = max(0.05, 1.1 * full_run_s)
     print("seed %d, unkilled run %.0f ms, kills at 0..%.0f ms" % (SEED, full_run_s * 1000, max_delay * 1000))
@@ -204,8 +241,9 @@ def run(root):
         state = now
 
     print("outcomes over %d rounds: %s" % (rounds, outcomes))
-    t.check("phases", outcomes.get("rolled back", 0) >= 5, "kills before the commit mark: %s" % outcomes)
-    t.check("phases", outcomes.get("completed", 0) >= 5, "kills after the commit mark: %s" % outcomes)
+    least = max(1, rounds // 40)
+    t.check("phases", outcomes.get("rolled back", 0) >= least, "kills before the commit mark: %s" % outcomes)
+    t.check("phases", outcomes.get("completed", 0) >= least, "kills after the commit mark: %s" % outcomes)
     for p, (digest, mode, mtime) in cache_state.items():
         st = os.stat(p)
         t.check("cache", sha256(p) == digest and st.st_mode == mode and st.st_mtime_ns == mtime,

@@ -289,6 +289,10 @@ static void test_recover(void)
     CHECK(hb_txn_recover(at("rec/none"), 0, &what, &err) == 0);
     CHECK_STR(what, "none");
     CHECK(!exists(at("rec/none")));
+    mkdir(at("rec/none"), 0755);   /* a prefix hpcbuild never wrote stays as it is */
+    CHECK(hb_txn_recover(at("rec/none"), 0, &what, &err) == 0);
+    CHECK_STR(what, "none");
+    CHECK(!exists(at("rec/none/.hpcbuild")));
 
     /* Killed before the commit mark: the old environment. */
     make_old_env("rec/back");
