@@ -104,6 +104,30 @@ static char *major_minor(const char *version)
     return hb_strdup(buf);
 }
 
+/* The name a spec asks for: "pypi::requests[socks]>=2" -> requests, "numpy >=1" -> numpy. */
+static char *spec_name(const char *spec)
+{
+    const char *s = strstr(spec, "::") ? strstr(spec, "::") + 2 : spec;
+    return hb_strndup(s, strcspn(s, " =<>!~[;(@"));
+}
+
+static bool spec_names(const char *spec, const char *name)
+{
+    char *a = spec_name(spec);
+    bool same = pyname_equal(a, strlen(a), name, strlen(name));
+    free(a);
+    return same;
+}
+
+/* Two specs ask for the same package name. */
+static bool spec_name_of(const char *a, const char *b)
+{
+    char *n = spec_name(b);
+    bool same = spec_names(a, n);
+    free(n);
+    return same;
+}
+
 /* --- solving ----------------------------------------------------------------------------------- */
 
 int install_plan_solve(install_plan *p, solve_options *o, const prefix_state *st)
@@ -127,13 +151,24 @@ int install_plan_solve(install_plan *p, solve_options *o, const prefix_state *st
                             p->prefix);
         o->py.ignore_installed = true;   /* a conda env does not see a site Python's packages */
     }
-    /* what this environment asked for before, then the new specs */
-    for (size_t i = 0; i < st->nrequested; i++)
-        add_requested(p, st->requested[i]);
-    size_t before = p->nrequested;
+    /* what this environment asked for before (unless a new spec names the same package: it
+     * replaces the old one, as conda's update specs do), then the new specs */
+    for (size_t i = 0; i < st->nrequested; i++) {
+        bool replaced = false;
+        for (size_t k = 0; k < o->nspecs && !replaced; k++)
+            replaced = spec_name_of(st->requested[i], o->specs[k]);
+        if (!replaced)
+            add_requested(p, st->requested[i]);
+    }
     for (size_t i = 0; i < o->nspecs; i++)
         add_requested(p, o->specs[i]);
-    p->requested_changed = p->nrequested != before;
+    p->requested_changed = p->nrequested != st->nrequested;   /* the same set, whatever the order? */
+    for (size_t i = 0; i < p->nrequested && !p->requested_changed; i++) {
+        bool found = false;
+        for (size_t k = 0; k < st->nrequested && !found; k++)
+            found = strcmp(p->requested[i], st->requested[k]) == 0;
+        p->requested_changed = !found;
+    }
     const char **specs = hb_calloc(p->nrequested + 1, sizeof *specs);
     for (size_t i = 0; i < p->nrequested; i++)
         specs[i] = p->requested[i];
@@ -363,17 +398,6 @@ int install_plan_from_state(install_plan *p, const prefix_state *st)
         pk->rec.depends = dup_list(ip->depends);
     }
     return CLI_OK;
-}
-
-/* The name a spec asks for: "pypi::requests[socks]>=2" -> requests, "numpy >=1" -> numpy. */
-static bool spec_names(const char *spec, const char *name)
-{
-    const char *s = strstr(spec, "::") ? strstr(spec, "::") + 2 : spec;
-    size_t n = strcspn(s, " =<>!~[;(@");
-    char *a = hb_strndup(s, n);
-    bool same = pyname_equal(a, strlen(a), name, strlen(name));
-    free(a);
-    return same;
 }
 
 bool install_plan_drop(install_plan *p, const prefix_state *st, const char *name)
@@ -696,7 +720,8 @@ static int link_pkg(hb_txn *t, const install_plan *p, const plan_pkg *pk, const 
             if (strncmp(r, "pypi::", 6) == 0)
                 r += 6;
             size_t n = strlen(pk->rec.name);
-            requested = strncmp(r, pk->rec.name, n) == 0 && !strchr("abcdefghijklmnopqrstuvwxyz0123456789-_.", r[n]);
+            requested = strncmp(r, pk->rec.name, n) == 0 &&
+                        (r[n] == '\0' || !strchr("abcdefghijklmnopqrstuvwxyz0123456789-_.", r[n]));
         }
         hb_wheel_install_opts wo = {
             .python = strbuf_str(&python),
@@ -726,6 +751,20 @@ static int link_pkg(hb_txn *t, const install_plan *p, const plan_pkg *pk, const 
     return 0;
 }
 
+/* True when site-packages holds a .dist-info of name. */
+static bool dist_present(const char *prefix, const char *sp, const char *name)
+{
+    hb_installed_dist *d = NULL;
+    size_t n = 0;
+    if (hb_wheel_list(prefix, sp, &d, &n, NULL) != 0)
+        return false;
+    bool found = false;
+    for (size_t i = 0; i < n && !found; i++)
+        found = pyname_equal(d[i].name, strlen(d[i].name), name, strlen(name));
+    hb_installed_dists_free(d, n);
+    return found;
+}
+
 int install_plan_apply(install_plan *p, const prefix_state *st, enum hb_link_mode mode)
 {
     hb_error err;
@@ -739,7 +778,11 @@ int install_plan_apply(install_plan *p, const prefix_state *st, enum hb_link_mod
     for (size_t i = 0; rc == 0 && i < p->nremove; i++) {
         const installed_pkg *ip = p->remove[i];
         if (ip->wheel) {
-            rc = sp ? hb_wheel_uninstall(t, sp, ip->name, &err) : 0;
+            if (sp && dist_present(p->prefix, sp, ip->name))
+                rc = hb_wheel_uninstall(t, sp, ip->name, &err);
+            else   /* another tool (pip) uninstalled it: only our record is left */
+                fprintf(stderr, "hpcbuild: %s %s was already uninstalled (by another tool); forgetting it\n",
+                        ip->name, ip->version);
             if (rc == 0)
                 rc = hb_txn_remove(t, ip->record, &err);
         } else {

@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <locale.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -530,7 +531,12 @@ static int archive_kind(const char *path, enum archive_kind *kind)
 static struct archive *new_tar_reader(void)
 {
     struct archive *a = archive_read_new();
-    archive_read_support_filter_all(a);
+    /* not _all: that would include filters that run external programs (lrzip, grzip...) */
+    archive_read_support_filter_gzip(a);
+    archive_read_support_filter_bzip2(a);
+    archive_read_support_filter_xz(a);
+    archive_read_support_filter_lzma(a);
+    archive_read_support_filter_zstd(a);
     archive_read_support_format_tar(a);
     archive_read_support_format_gnutar(a);
     return a;
@@ -720,11 +726,19 @@ int hb_extract(const char *archive, const char *dest, const hb_extract_limits *l
         return fail(&x, HB_ESYS, "cannot open the destination '%s': %s", dest, strerror(e));
     }
     x.buf = hb_malloc(READ_BLOCK);
+    /* libarchive converts names to the locale's charset: in the C locale a ZIP's UTF-8 names
+     * have no conversion.  A UTF-8 locale for this thread only keeps them as UTF-8 bytes. */
+    locale_t utf8 = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+    locale_t saved = utf8 ? uselocale(utf8) : (locale_t)0;
     struct archive *a = NULL;
     int rc = open_archive(&x, kind, fd, &a);
     if (rc == 0) {
         rc = kind == KIND_CONDA ? extract_conda(&x, a) : extract_all(&x, a);
         archive_read_free(a);
+    }
+    if (utf8) {
+        uselocale(saved);
+        freelocale(utf8);
     }
     close(fd);
     if (x.parent_fd >= 0)

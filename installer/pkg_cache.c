@@ -371,6 +371,14 @@ static int job_unpack(pkg_job *j, const hb_extract_limits *lim)
     return rc;
 }
 
+static void remove_part(const pkg_job *j)
+{
+    strbuf sb = STRBUF_INIT;
+    strbuf_printf(&sb, "%s.part", j->archive);
+    unlink(sb.buf);
+    strbuf_free(&sb);
+}
+
 /* ---- a run ---------------------------------------------------------------- */
 
 typedef struct pkg_run {
@@ -455,6 +463,7 @@ static void run_batch(pkg_run *r, pkg_job **batch, size_t m)
             } else {
                 j->downloaded = true;
                 j->state = JOB_UNPACK;
+                remove_part(j);     /* left by an earlier remote try when this one was local */
             }
         }
         free(fs);

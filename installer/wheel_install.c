@@ -576,6 +576,8 @@ static bool is_pyc_of(const char *name, const char *stem, size_t stem_len)
     if (strncmp(name, stem, stem_len) != 0 || name[stem_len] != '.' || !has_suffix(name, ".pyc"))
         return false;
     const char *tag = name + stem_len + 1;
+    if (strlen(tag) <= strlen(".pyc"))   /* "mod.pyc" is Python 2's, handled by the caller */
+        return false;
     size_t n = strlen(tag) - strlen(".pyc");
     const char *dot = memchr(tag, '.', n);
     return n > 0 && (!dot || (strncmp(dot, ".opt-", 5) == 0 && !memchr(dot + 1, '.', n - (size_t)(dot + 1 - tag))));
@@ -681,6 +683,8 @@ int hb_wheel_uninstall(hb_txn *t, const char *site_packages, const char *name, h
         rc = walk_files(hb_txn_prefix(t), di_rel, false, &rest, err);
     for (size_t i = 0; rc == 0 && i < rest.n; i++)
         rc = remove_if_present(t, rest.v[i], err);
+    if (rc == 0)   /* site-packages stays, even when this was its last distribution */
+        rc = hb_txn_mkdir(t, site_packages, err);
     str_list_free(&rest);
     hb_record_rows_free(rows, nrows);
     strbuf_free(&text);

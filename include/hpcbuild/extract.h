@@ -10,7 +10,9 @@
  * beyond the limit (zip bombs), truncated or corrupt data.  Files get 0755 when any execute bit
  * was set in the archive, else 0644; setuid, setgid and sticky bits are dropped.  A .conda's
  * outer ZIP is read through libarchive too.  dest is outside the archive's reach: every file
- * is created with O_NOFOLLOW under directories the extraction itself made.
+ * is created with O_NOFOLLOW under directories the extraction itself made.  Also refused:
+ * paths over 4095 bytes, entries written through a symlink of the archive, symlinks in wheels.
+ * Symlink targets are stored normalized ("x/../y" -> "y"); file mtimes are kept.
  */
 #ifndef HPCBUILD_EXTRACT_H
 #define HPCBUILD_EXTRACT_H

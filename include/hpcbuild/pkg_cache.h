@@ -31,10 +31,11 @@ void hb_pkg_cache_close(hb_pkg_cache *c);
 typedef struct hb_pkg_item {
     /* inputs */
     const char *url;
-    const char *filename;   /* the archive's name (decides how it is unpacked) */
+    const char *filename;   /* the archive's name (decides how it is unpacked); NULL: the
+                               URL's last segment */
     const char *sha256;     /* expected, or NULL */
     const char *md5;        /* expected, or NULL */
-    long long size;         /* expected, or -1 */
+    long long size;         /* expected, or -1 (0 also means unknown) */
     /* outputs */
     bool ok;
     bool downloaded;        /* false: it was in the cache already */
@@ -46,8 +47,11 @@ typedef struct hb_pkg_item {
 
 void hb_pkg_item_free(hb_pkg_item *it);
 
-/* Progress: a downloading item's bytes (the fetch layer's events), then one call per item
- * unpacked (ev HB_FETCH_DONE with done = total = files unpacked). */
+/* Progress: a downloading item's bytes (the fetch layer's START/PROGRESS/RETRY/FAILED; its
+ * DONE is not passed on), then one call per item unpacked (ev HB_FETCH_DONE with done = total
+ * = files unpacked; 0 for an entry that was complete already) or HB_FETCH_FAILED.  index is
+ * the item's.  Items with the same key share one entry (one download).  Returns 0 when every
+ * item is ok, else -1 with err "N of M packages failed; first: <its message>". */
 int hb_pkg_cache_fetch(hb_pkg_cache *c, hb_pkg_item *items, size_t n, const hb_fetch_options *opt,
                        const hb_extract_limits *lim, hb_fetch_progress_fn progress, void *user,
                        hb_error *err);

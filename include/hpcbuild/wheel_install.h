@@ -10,7 +10,8 @@
  * REQUESTED when requested, direct_url.json when given, and RECORD last (paths relative to the
  * site-packages directory, sha256 and sizes of what is installed, RECORD itself empty).
  * hb_wheel_uninstall stages the removal of everything a distribution's RECORD lists (and the
- * .pyc files of listed .py files); a distribution without RECORD is refused, naming its INSTALLER.
+ * .pyc files of listed .py files, and what else its .dist-info holds); site-packages itself stays;
+ * a distribution without RECORD is refused, naming its INSTALLER.
  */
 #ifndef HPCBUILD_WHEEL_INSTALL_H
 #define HPCBUILD_WHEEL_INSTALL_H
