@@ -48,7 +48,7 @@ static const hb_site_info *find_info(const hb_site_info *info, size_t n, const c
 
 static const char *info_value(const hb_site_external *x, const char *key)
 {
-    const hb_site_info *i = x ? find_info(x->info, x->ninfo, key) : NULL;
+    const hb_site_info *i = x && key ? find_info(x->info, x->ninfo, key) : NULL;
     return i ? i->values[0] : NULL;
 }
 
