@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "hpcbuild/alloc.h"
 #include "hpcbuild/build_cache.h"
@@ -179,10 +180,20 @@ static int build(build_state *s, hb_error *err)
         strbuf whl = STRBUF_INIT;
         strbuf_printf(&whl, "%s/%s", strbuf_str(&wdir), hr.basename);
         char *wheels[] = {whl.buf, NULL};
+        char *entry = NULL;
         rc = hb_build_cache_store(s->req->cache, &s->key, (const char *const *)wheels,
-                                  s->res->log_path, NULL, err);
+                                  s->res->log_path, &entry, err);
         if (rc == 0)
             rc = deliver(s, wheels, err);
+        if (rc == 0) {
+            /* the log now lives in the entry; logs/ keeps failed builds' logs only */
+            unlink(s->res->log_path);
+            free(s->res->log_path);
+            strbuf log = STRBUF_INIT;
+            strbuf_printf(&log, "%s/build.log", entry);
+            s->res->log_path = strbuf_detach(&log);
+        }
+        free(entry);
         strbuf_free(&whl);
     }
     hb_pep517_result_free(&hr);
@@ -230,6 +241,8 @@ int hb_wheel_build(const hb_wheel_build_request *req, hb_wheel_build_result *res
     } else if (rc == 0) {
         if (!req->no_cache)
             res->miss_reason = hb_build_cache_explain_miss(req->cache, &s.key);
+        if (res->miss_reason && req->miss_fn)
+            req->miss_fn(req->ctx, res->miss_reason);
         rc = build(&s, err);
     }
     hb_strlist_free(cached);

@@ -102,6 +102,12 @@ static void print_lines(const char *prefix, const char *text)
     }
 }
 
+static void report_miss(void *ctx, const char *reason)
+{
+    (void)ctx;
+    print_lines("hpcbuild: cache miss: ", reason);
+}
+
 static const char *const stage_names[] = {"[build-system] requires", "[external] requires",
                                           "get_requires_for_build_wheel"};
 
@@ -132,14 +138,13 @@ static int build(const pep517_options *o, const hb_site *site, const char *cache
         .no_cache = o->no_cache,
         .out_dir = o->out,
         .requires_fn = report_requires,
+        .miss_fn = report_miss,
     };
     hb_wheel_build_result res;
     hb_error err;
     int rc = hb_wheel_build(&req, &res, &err);
     if (res.cache_hit)
         fprintf(stderr, "hpcbuild: cache hit: %s/builds/%s\n", cache, res.key_hex);
-    else if (res.miss_reason)
-        print_lines("hpcbuild: cache miss: ", res.miss_reason);
     int status = CLI_OK;
     if (rc != 0) {
         status = cli_fail(err.code == HB_EINVAL ? CLI_USAGE : CLI_FAILED, "%s", err.msg);

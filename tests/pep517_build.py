@@ -114,8 +114,10 @@ def test_mpi():
     rc, o, e = build(sdist, out, site=SITE_MPICH)
     t.check("cache.hit", rc == 0 and "hpcbuild: cache hit:" in e, e)
     rc, o, e = build(sdist, out, "--no-cache")
+    logs = [ln.split("build log: ", 1)[1] for ln in e.split("\n") if "build log: " in ln]
     t.check("cache.no-cache", rc == 0 and "cache hit" not in e and "cache miss" not in e and
-            "build log:" in e, e)
+            len(logs) == 1 and logs[0].endswith("/build.log") and os.path.isfile(logs[0]) and
+            "running build_ext" in open(logs[0]).read(), e)
     rc, o, e = build(sdist, out, "--env", "CFLAGS=-O1")
     t.check("cache.env", rc == 0 and "cache miss: build environment changed:" in e
             and "CFLAGS=-O1" in e, e)

@@ -8,7 +8,8 @@
  * <cache>/builds/logs/<key>.log: requires_fn (when given) is called with [build-system]
  * requires, then the PEP 725 [external] build-requires + host-requires (DepURLs), then what
  * get_requires_for_build_wheel returned, so the caller can install them into the target; then
- * build_wheel runs (pep517.h), and the wheel is stored in the cache and copied to out_dir.
+ * build_wheel runs (pep517.h), and the wheel and log are stored in the cache (the log leaves
+ * logs/) and the wheel copied to out_dir.
  * A failed hook leaves res->log_path and res->log_tail set and err naming the log.
  */
 #ifndef HPCBUILD_WHEEL_BUILD_H
@@ -40,7 +41,9 @@ typedef struct hb_wheel_build_request {
     bool no_cache;                        /* build even when cached (the entry is replaced) */
     const char *out_dir;                  /* the wheels are copied here (created if missing) */
     hb_build_requires_fn requires_fn;     /* may be NULL */
-    void *ctx;
+    /* Called with res->miss_reason before a build starts (may be NULL). */
+    void (*miss_fn)(void *ctx, const char *reason);
+    void *ctx;                            /* for requires_fn and miss_fn */
 } hb_wheel_build_request;
 
 typedef struct hb_wheel_build_result {
@@ -48,7 +51,8 @@ typedef struct hb_wheel_build_result {
     bool cache_hit;
     char *miss_reason;    /* why the cache missed (NULL on a hit or with no_cache) */
     char *key_hex;        /* the cache key */
-    char *log_path;       /* the build log (NULL on a hit) */
+    char *log_path;       /* the build log: ENTRY/build.log after a build, logs/KEY.log after a
+                             failed one, NULL on a hit */
     char *log_tail;       /* the log's last lines after a failed hook */
 } hb_wheel_build_result;
 
