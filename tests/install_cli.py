@@ -84,7 +84,13 @@ def build_world(tmp):
                                      b"def main():\n    print('hpc-greet runs')\n"},
                               entry_points=("hpc-greet = hpc_greet:main",), fmt="tar.bz2"),
     ]
-    chan = condapkg.write_channel(tmp, "ch", pkgs + many + conda_py)
+    post = (b"#!/bin/sh\necho \"$PKG_NAME $PKG_VERSION $PREFIX\" > \"$PREFIX/post-link-ran\"\n"
+            b"echo 'hooked: post-link says hello' >> \"$PREFIX/.messages.txt\"\n")
+    unlink = b"#!/bin/sh\necho \"$PKG_NAME\" > \"$PREFIX/../pre-unlink-ran\"\n"
+    hooked = [condapkg.make_package(pk, "hooked", "1.0", files={"bin/.hooked-post-link.sh": (post, 0o755),
+                                                                "bin/.hooked-pre-unlink.sh": (unlink, 0o755)},
+                                    fmt="tar.bz2")]
+    chan = condapkg.write_channel(tmp, "ch", pkgs + many + conda_py + hooked)
     wd = os.path.join(tmp, "wd")
     wheels = [
         pyindex.make_wheel(wd, "hbt-app", "1.0", requires_dist=["hbt-dep>=1"],
@@ -255,7 +261,20 @@ def run_cases(tmp, base, env, log):
             run and run.stdout + run.stderr)
     T.check("conda-env.no-venv", not os.path.exists(os.path.join(cenv, "pyvenv.cfg")))
 
-    # 10. SIGKILL at random points: always the old or the new environment, the next run completes it
+    # 10. link scripts run (CEP 34): post-link after linking (its .messages.txt shown), pre-unlink
+    #     before removal
+    henv = os.path.join(tmp, "hooked-env")
+    rc, out, err = hb("install", "-p", henv, "--platform", "linux-64", "--site", "none", "-c", ch, "hooked", env=env)
+    ran = open(os.path.join(henv, "post-link-ran")).read() if os.path.exists(os.path.join(henv, "post-link-ran")) else ""
+    T.check("scripts.post-link", rc == 0 and ran == "hooked 1.0 %s\n" % henv
+            and "post-link says hello" in out and not os.path.exists(os.path.join(henv, ".messages.txt")),
+            (out, err, ran))
+    rc, out, err = hb("remove", "-p", henv, "hooked", env=env)
+    marker = os.path.join(tmp, "pre-unlink-ran")
+    T.check("scripts.pre-unlink", rc == 0 and os.path.exists(marker) and open(marker).read() == "hooked\n",
+            out + err)
+
+    # 11. SIGKILL at random points: always the old or the new environment, the next run completes it
     kill_cases(tmp, base, env)
 
 
