@@ -22,17 +22,6 @@ static char *dup0(const char *s)
     return s ? hb_strdup(s) : NULL;
 }
 
-static char **dup_list(char *const *v)
-{
-    size_t n = 0;
-    while (v && v[n])
-        n++;
-    char **out = hb_calloc(n + 1, sizeof *out);
-    for (size_t i = 0; i < n; i++)
-        out[i] = hb_strdup(v[i]);
-    return out;
-}
-
 static void copy_record(conda_record *dst, const conda_record *src)
 {
     memset(dst, 0, sizeof *dst);
@@ -47,7 +36,7 @@ static void copy_record(conda_record *dst, const conda_record *src)
     dst->license = dup0(src->license);
     dst->fn = dup0(src->fn);
     dst->url = dup0(src->url);
-    dst->depends = dup_list(src->depends);
+    dst->depends = hb_strv_dup((const char *const *)src->depends);
 }
 
 void install_plan_init(install_plan *p, const char *prefix)
@@ -211,7 +200,7 @@ int install_plan_solve(install_plan *p, solve_options *o, const prefix_state *st
             pk->rec.fn = hb_strdup(d->filename);
             pk->rec.url = hb_strdup(d->url);
             pk->rec.sha256 = dup0(d->sha256);
-            pk->rec.depends = dup_list(d->requires_dist);
+            pk->rec.depends = hb_strv_dup((const char *const *)d->requires_dist);
         } else {
             copy_record(&pk->rec, pick->rec);
             if (strcmp(pick->rec->name, "python") == 0 && strcmp(p->kind, "conda") == 0)
@@ -278,28 +267,6 @@ void install_plan_lock_json(const install_plan *p, strbuf *out)
     strbuf_putc(out, '\n');
 }
 
-static char *jstr(const hb_json_doc *doc, const hb_json_node *o, const char *key)
-{
-    const hb_json_node *v = hb_json_object_get(doc, o, key);
-    return v && hb_json_type(v) == HB_JSON_STRING ? hb_json_strdup(doc, v) : NULL;
-}
-
-static char **jlist(const hb_json_doc *doc, const hb_json_node *o, const char *key)
-{
-    const hb_json_node *v = hb_json_object_get(doc, o, key);
-    size_t n = v && hb_json_type(v) == HB_JSON_ARRAY ? hb_json_count(v) : 0;
-    char **out = hb_calloc(n + 1, sizeof *out);
-    size_t k = 0;
-    if (n) {
-        hb_json_iter it = hb_json_iter_init(v);
-        const hb_json_node *e;
-        while (hb_json_array_next(&it, &e))
-            if (hb_json_type(e) == HB_JSON_STRING)
-                out[k++] = hb_json_strdup(doc, e);
-    }
-    return out;
-}
-
 int install_plan_from_lock(install_plan *p, const char *lockfile, const prefix_state *st)
 {
     hb_error err;
@@ -317,16 +284,16 @@ int install_plan_from_lock(install_plan *p, const char *lockfile, const prefix_s
         return cli_fail(CLI_USAGE, "invalid lock file '%s': expected {\"version\": 1, \"packages\": [...]}",
                         lockfile);
     }
-    p->platform = jstr(doc, root, "platform");
-    p->kind = jstr(doc, root, "kind");
-    p->python = jstr(doc, root, "python");
-    p->python_version = jstr(doc, root, "python_version");
+    p->platform = hb_json_get_strdup(doc, root, "platform");
+    p->kind = hb_json_get_strdup(doc, root, "kind");
+    p->python = hb_json_get_strdup(doc, root, "python");
+    p->python_version = hb_json_get_strdup(doc, root, "python_version");
     if (!p->kind)
         p->kind = hb_strdup("conda");
     if (st->kind && strcmp(st->kind, p->kind) != 0)
         status = cli_fail(CLI_USAGE, "lock file '%s' is for a %s environment; %s is a %s one", lockfile, p->kind,
                           p->prefix, st->kind);
-    char **req = jlist(doc, root, "requested");
+    char **req = hb_json_get_strv(doc, root, "requested");
     for (char **r = req; *r; r++) {
         add_requested(p, *r);
         free(*r);
@@ -337,20 +304,20 @@ int install_plan_from_lock(install_plan *p, const char *lockfile, const prefix_s
     const hb_json_node *e;
     size_t index = 0;
     while (status == CLI_OK && hb_json_array_next(&it, &e)) {
-        char *kind = jstr(doc, e, "kind");
+        char *kind = hb_json_get_strdup(doc, e, "kind");
         bool wheel = kind && strcmp(kind, "wheel") == 0;
         plan_pkg *pk = add_pkg(p, wheel);
         conda_record *r = &pk->rec;
-        r->name = jstr(doc, e, "name");
-        r->version = jstr(doc, e, "version");
-        r->build = jstr(doc, e, "build");
-        r->channel = jstr(doc, e, "channel");
-        r->subdir = jstr(doc, e, "subdir");
-        r->fn = jstr(doc, e, "fn");
-        r->url = jstr(doc, e, "url");
-        r->sha256 = jstr(doc, e, "sha256");
-        r->md5 = jstr(doc, e, "md5");
-        r->depends = jlist(doc, e, "depends");
+        r->name = hb_json_get_strdup(doc, e, "name");
+        r->version = hb_json_get_strdup(doc, e, "version");
+        r->build = hb_json_get_strdup(doc, e, "build");
+        r->channel = hb_json_get_strdup(doc, e, "channel");
+        r->subdir = hb_json_get_strdup(doc, e, "subdir");
+        r->fn = hb_json_get_strdup(doc, e, "fn");
+        r->url = hb_json_get_strdup(doc, e, "url");
+        r->sha256 = hb_json_get_strdup(doc, e, "sha256");
+        r->md5 = hb_json_get_strdup(doc, e, "md5");
+        r->depends = hb_json_get_strv(doc, e, "depends");
         const hb_json_node *bn = hb_json_object_get(doc, e, "build_number");
         if (bn)
             hb_json_get_int64(doc, bn, &r->build_number, NULL);
@@ -375,8 +342,8 @@ int install_plan_from_state(install_plan *p, const prefix_state *st)
     strbuf_free(&lock);
     if (doc) {
         const hb_json_node *root = hb_json_root(doc);
-        p->platform = jstr(doc, root, "platform");
-        p->python_version = jstr(doc, root, "python_version");
+        p->platform = hb_json_get_strdup(doc, root, "platform");
+        p->python_version = hb_json_get_strdup(doc, root, "python_version");
         hb_json_free(doc);
     }
     p->kind = hb_strdup(st->kind ? st->kind : "conda");
@@ -396,7 +363,7 @@ int install_plan_from_state(install_plan *p, const prefix_state *st)
         pk->rec.url = dup0(ip->url);
         pk->rec.sha256 = dup0(ip->sha256);
         pk->rec.md5 = dup0(ip->md5);
-        pk->rec.depends = dup_list(ip->depends);
+        pk->rec.depends = hb_strv_dup((const char *const *)ip->depends);
     }
     return CLI_OK;
 }
