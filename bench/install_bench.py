@@ -10,19 +10,20 @@ prefix placeholder, a few softlinks and dependencies), 100 pure wheels of 10-100
 find-links directory (DATA/wheels) and a PEP 503/691 index of them (DATA/index/simple).
 Everything is local: no network, no server.
 
-Measured, in this order, every tool on the same files (fresh prefixes under DATA/run, one
-filesystem with the cache so hard links work):
+Measured (fresh prefixes under DATA/run, kept until the next run; on one filesystem with the cache so hard links
+work): a cold hpcbuild install that fills the cache, then --runs rounds in which every tool
+runs once, round-robin, so a busy machine's slow spells fall on all of them alike:
   hpcbuild   `hpcbuild install -p P --python /usr/bin/python3 -c CHANNEL --index INDEX
              --platform linux-64 --site none <conda names> pypi::<wheel names>`: once to fill
-             $HPCBUILD_CACHE=DATA/cache (cold), then --runs times into fresh prefixes (warm);
-             then the wheels alone (pypi:: names only), warm, for the like-for-like ratios
+             $HPCBUILD_CACHE=DATA/cache (cold), then warm into fresh prefixes; and the
+             wheels alone (pypi:: names only), warm, for the like-for-like ratios
   pip        `/usr/bin/python3 -m pip install --no-index --find-links DATA/wheels --no-deps
-             --no-compile --prefix P <wheel names>` (--runs times), plus one run with pip's
+             --no-compile --prefix P <wheel names>`, plus one run (first round) with pip's
              default bytecode compilation, for context
   installer  pypa/installer's API (`installer.install`) over the 100 wheels in ONE Python
-             process (its CLI takes one wheel per call), no bytecode (--runs times)
+             process (its CLI takes one wheel per call), no bytecode
   cp -al     `cp -al` of the first warm hpcbuild prefix (exactly the files hpcbuild placed)
-             into a fresh directory: the filesystem's own hard-link rate (--runs times)
+             into a fresh directory: the filesystem's own hard-link rate
 Prints a JSON object, then a markdown table: best and median wall seconds, files placed,
 files/s, and the ratios (peer time / hpcbuild time; cp -al rate / hpcbuild rate).
 """
@@ -47,6 +48,7 @@ PY = "/usr/bin/python3"
 N_CONDA = 100
 N_WHEELS = 100
 LAYOUT_VERSION = 1          # bump when the generated data changes
+CP_SOURCE = "hpcbuild-0"    # the first warm hpcbuild prefix: what cp -al copies
 
 
 # --- the data ------------------------------------------------------------------------------
@@ -176,43 +178,47 @@ def count_entries(root):
     return files, links
 
 
-class Runs:
-    """Fresh prefixes DATA/run/<tool>-<n>, removed when the next run of the same tool starts,
-    except the one kept by keep()."""
-
-    def __init__(self, data):
-        self.base = os.path.join(data, "run")
-        shutil.rmtree(self.base, ignore_errors=True)
-        os.makedirs(self.base)
-        self.kept = set()
-
-    def fresh(self, label, n):
-        path = os.path.join(self.base, "%s-%d" % (label, n))
-        previous = os.path.join(self.base, "%s-%d" % (label, n - 1))
-        if n > 0 and previous not in self.kept:
-            shutil.rmtree(previous, ignore_errors=True)
-        return path
-
-    def keep(self, path):
-        self.kept.add(path)
+def set_aside(data, paths):
+    """Moves what an earlier run left (the cache, the prefixes) into DATA/trash, to be removed
+    after this run has measured (see measure()).  Returns the trash directory."""
+    trash = os.path.join(data, "trash")
+    os.makedirs(trash, exist_ok=True)
+    for n, path in enumerate(paths):
+        if os.path.exists(path):
+            os.rename(path, os.path.join(trash, "%d-%d-%s" % (os.getpid(), n, os.path.basename(path))))
+    return trash
 
 
-def measure(label, runs, count, make_cmd, env=None):
-    """count runs of make_cmd(fresh prefix); returns the summary with the last prefix's files."""
-    walls, cpus, prefix = [], [], None
-    for n in range(count):
-        prefix = runs.fresh(label, n)
-        wall, cpu = timed(make_cmd(prefix), env)
-        walls.append(wall)
-        cpus.append(cpu)
-        print("  %-22s run %d: %.3f s wall, %.3f s CPU" % (label, n + 1, wall, cpu),
-              file=sys.stderr, flush=True)
-    files, links = count_entries(prefix)
-    best = min(walls)
-    return {"runs": [round(w, 4) for w in walls], "best_s": round(best, 4),
-            "median_s": round(statistics.median(walls), 4), "cpu_best_s": round(min(cpus), 4),
-            "files": files, "symlinks": links, "files_per_s": round((files + links) / best),
-            "prefix": prefix}
+def measure(base, tools, rounds):
+    """Runs the tools round-robin (each round: every tool once, in order), so a busy machine's
+    slow spells fall on all of them alike.  tools: [(label, runs, make_cmd, env)]; make_cmd
+    takes a fresh prefix DATA/run/<label>-<n>, counted after the tool's first run.  Nothing is
+    removed while measuring: on ext4, creating files next to many just-deleted inodes is several
+    times slower (the allocator skips recently deleted inodes; ext4 without a journal, as
+    here), which would tax the tools that write new files (pip, installer) more than those
+    that hard-link.  The prefixes stay until the next run sets them aside.
+    Returns {label: summary}."""
+    os.makedirs(base)
+    out = {}
+    for n in range(rounds):
+        for label, count, make_cmd, env in tools:
+            if n >= count:
+                continue
+            prefix = os.path.join(base, "%s-%d" % (label, n))
+            wall, cpu = timed(make_cmd(prefix), env)
+            print("  %-16s run %d: %.3f s wall, %.3f s CPU" % (label, n + 1, wall, cpu),
+                  file=sys.stderr, flush=True)
+            x = out.setdefault(label, {"runs": [], "cpu": []})
+            x["runs"].append(round(wall, 4))
+            x["cpu"].append(round(cpu, 4))
+            if n == 0:
+                x["files"], x["symlinks"] = count_entries(prefix)
+    for x in out.values():
+        x["best_s"] = min(x["runs"])
+        x["median_s"] = round(statistics.median(x["runs"]), 4)
+        x["cpu_best_s"] = min(x.pop("cpu"))
+        x["files_per_s"] = round((x["files"] + x["symlinks"]) / x["best_s"])
+    return out
 
 
 def installer_script(wheels_dir, names):
@@ -252,9 +258,9 @@ def main():
     print("install_bench: data in %s (%.1f s)" % (data, time.perf_counter() - t0),
           file=sys.stderr, flush=True)
 
-    runs = Runs(data)
     cache = os.path.join(data, "cache")
-    shutil.rmtree(cache, ignore_errors=True)
+    base = os.path.join(data, "run")
+    trash = set_aside(data, [cache, base, base + "-cold"])
     hb_env = dict(pyindex.no_proxy_env(), HPCBUILD_CACHE=cache)
     wheel_specs = ["pypi::" + n for n in stamp["wheels"]]
 
@@ -264,29 +270,25 @@ def main():
                                + ["--index", stamp["index"], "--platform", "linux-64",
                                   "--site", "none"] + specs)
 
-    both = hb_cmd(stamp["conda"] + wheel_specs)
-    result = {"data": data, "packages": {"conda": len(stamp["conda"]), "wheels": len(stamp["wheels"])},
-              "commands": {"hpcbuild": " ".join(both("PREFIX")[1:])}}
-    result["hpcbuild_cold"] = measure("hpcbuild-cold", runs, 1, both, hb_env)
-    result["hpcbuild"] = measure("hpcbuild", runs, args.runs, both, hb_env)
-    runs.keep(result["hpcbuild"]["prefix"])
-    result["hpcbuild_wheels"] = measure("hpcbuild-wheels", runs, args.runs,
-                                        hb_cmd(wheel_specs, conda=False), hb_env)
-
-    pip_env = pyindex.pip_env()
-
     def pip_cmd(*extra):
         return lambda prefix: ([PY, "-m", "pip", "install", "--no-index", "--find-links",
                                 stamp["find_links"], "--no-deps", "--prefix", prefix, "-q"]
                                + list(extra) + stamp["wheels"])
 
-    result["pip"] = measure("pip", runs, args.runs, pip_cmd("--no-compile"), pip_env)
-    result["pip_compile"] = measure("pip-compile", runs, 1, pip_cmd(), pip_env)
+    both = hb_cmd(stamp["conda"] + wheel_specs)
+    pip_env = pyindex.pip_env()
     script = installer_script(stamp["find_links"], stamp["wheels"])
-    result["installer"] = measure("installer", runs, args.runs,
-                                  lambda prefix: [PY, "-c", script, prefix])
-    source = result["hpcbuild"]["prefix"]
-    result["cp_al"] = measure("cp-al", runs, args.runs, lambda dest: ["cp", "-al", source, dest])
+    source = os.path.join(base, CP_SOURCE)
+    result = {"data": data, "packages": {"conda": len(stamp["conda"]), "wheels": len(stamp["wheels"])},
+              "commands": {"hpcbuild": " ".join(both("PREFIX")[1:])}}
+    result.update(measure(base + "-cold", [("hpcbuild_cold", 1, both, hb_env)], 1))
+    result.update(measure(base, [
+        ("hpcbuild", args.runs, both, hb_env),
+        ("hpcbuild_wheels", args.runs, hb_cmd(wheel_specs, conda=False), hb_env),
+        ("pip", args.runs, pip_cmd("--no-compile"), pip_env),
+        ("pip_compile", 1, pip_cmd(), pip_env),
+        ("installer", args.runs, lambda prefix: [PY, "-c", script, prefix], None),
+        ("cp_al", args.runs, lambda dest: ["cp", "-al", source, dest], None)], args.runs))
     result["commands"].update(
         pip=" ".join(pip_cmd("--no-compile")("PREFIX")[2:]),
         installer="installer.install(WheelFile, SchemeDictionaryDestination(..., "
@@ -299,10 +301,7 @@ def main():
         "installer_over_hpcbuild_wheels": round(result["installer"]["best_s"] / hbw["best_s"], 1),
         "cp_al_rate_over_hpcbuild_rate": round(result["cp_al"]["files_per_s"] / hb["files_per_s"], 2),
     }
-    shutil.rmtree(runs.base, ignore_errors=True)
-    for key in ("hpcbuild_cold", "hpcbuild", "hpcbuild_wheels", "pip", "pip_compile",
-                "installer", "cp_al"):
-        del result[key]["prefix"]
+    shutil.rmtree(trash)
     doc = json.dumps(result, indent=1)
     print(doc)
     if args.json_out:
