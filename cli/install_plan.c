@@ -13,6 +13,7 @@
 #include "hpcbuild/conda_link.h"
 #include "hpcbuild/json.h"
 #include "hpcbuild/pool_pypi.h"
+#include "hpcbuild/process.h"
 #include "hpcbuild/pyname.h"
 #include "hpcbuild/wheel_install.h"
 
@@ -751,6 +752,57 @@ static int link_pkg(hb_txn *t, const install_plan *p, const plan_pkg *pk, const 
     return 0;
 }
 
+/* --- link scripts (CEP 34: installers MUST run them) --------------------------------------- */
+
+/* Runs <dir>/bin/.<name>-<which>.sh when it exists, with PREFIX, PKG_NAME, PKG_VERSION,
+ * PKG_BUILDNUM and ROOT_PREFIX set and the script's directory first on PATH; what it writes to
+ * $PREFIX/.messages.txt is shown and removed.  0 when there is no script or it succeeded. */
+static int run_link_script(const char *prefix, const char *dir, const conda_record *rec, const char *which,
+                           hb_error *err)
+{
+    strbuf script = STRBUF_INIT;
+    strbuf_printf(&script, "%s/bin/.%s-%s.sh", dir, rec->name, which);
+    struct stat st;
+    if (stat(strbuf_str(&script), &st) != 0) {
+        strbuf_free(&script);
+        return 0;
+    }
+    strbuf e[6] = {STRBUF_INIT, STRBUF_INIT, STRBUF_INIT, STRBUF_INIT, STRBUF_INIT, STRBUF_INIT};
+    const char *path = getenv("PATH");
+    strbuf_printf(&e[0], "PREFIX=%s", prefix);
+    strbuf_printf(&e[1], "PKG_NAME=%s", rec->name);
+    strbuf_printf(&e[2], "PKG_VERSION=%s", rec->version);
+    strbuf_printf(&e[3], "PKG_BUILDNUM=%lld", (long long)rec->build_number);
+    strbuf_printf(&e[4], "ROOT_PREFIX=%s", prefix);
+    strbuf_printf(&e[5], "PATH=%s/bin:%s", dir, path ? path : "/usr/bin:/bin");
+    const char *argv[] = {"/usr/bin/env", e[0].buf, e[1].buf, e[2].buf, e[3].buf, e[4].buf, e[5].buf,
+                          "/bin/sh", strbuf_str(&script), NULL};
+    process_result r;
+    int rc = process_run(argv, &r, err);
+    if (rc == 0) {
+        if (r.exit_status != 0)
+            rc = hb_error_set(err, HB_EIO, "%s's %s script %s failed (exit status %d): %.300s", rec->name, which,
+                              strbuf_str(&script), r.exit_status, r.err_len ? r.err : r.out);
+        process_result_free(&r);
+    }
+    strbuf messages = STRBUF_INIT;
+    strbuf_printf(&messages, "%s/.messages.txt", prefix);
+    FILE *f = fopen(strbuf_str(&messages), "r");
+    if (f) {
+        char buf[4096];
+        size_t n;
+        while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+            fwrite(buf, 1, n, stdout);
+        fclose(f);
+        unlink(strbuf_str(&messages));
+    }
+    strbuf_free(&messages);
+    for (int i = 0; i < 6; i++)
+        strbuf_free(&e[i]);
+    strbuf_free(&script);
+    return rc;
+}
+
 /* True when site-packages holds a .dist-info of name. */
 static bool dist_present(const char *prefix, const char *sp, const char *name)
 {
@@ -786,12 +838,18 @@ int install_plan_apply(install_plan *p, const prefix_state *st, enum hb_link_mod
             if (rc == 0)
                 rc = hb_txn_remove(t, ip->record, &err);
         } else {
-            rc = hb_conda_unlink(t, ip->record, &err);
+            conda_record r = {.name = ip->name, .version = ip->version};
+            rc = run_link_script(p->prefix, p->prefix, &r, "pre-unlink", &err);
+            if (rc == 0)
+                rc = hb_conda_unlink(t, ip->record, &err);
         }
         if (rc != 0)
             hb_error_prefix(&err, "removing %s %s", ip->name, ip->version);
     }
     /* conda packages first (a conda python brings site-packages), then wheels */
+    for (size_t i = 0; rc == 0 && i < p->n; i++)
+        if (!p->pkgs[i].keep && !p->pkgs[i].wheel)
+            rc = run_link_script(p->prefix, p->pkgs[i].item.extracted, &p->pkgs[i].rec, "pre-link", &err);
     for (int pass = 0; pass < 2; pass++)
         for (size_t i = 0; rc == 0 && i < p->n; i++)
             if (!p->pkgs[i].keep && p->pkgs[i].wheel == (pass == 1))
@@ -808,9 +866,16 @@ int install_plan_apply(install_plan *p, const prefix_state *st, enum hb_link_mod
     if (hb_txn_commit(t, &err) != 0)
         return cli_fail(CLI_FAILED, "%s (the next hpcbuild command on %s completes the change)", err.msg,
                         p->prefix);
+    /* post-link scripts run in the committed prefix; a failure cannot undo the change, so it is
+     * reported (exit status 1) with the package's name */
+    int status = CLI_OK;
+    for (size_t i = 0; i < p->n; i++)
+        if (!p->pkgs[i].keep && !p->pkgs[i].wheel &&
+            run_link_script(p->prefix, p->prefix, &p->pkgs[i].rec, "post-link", &err) != 0)
+            status = cli_fail(CLI_FAILED, "%s (the package is installed)", err.msg);
     size_t added = 0;
     for (size_t i = 0; i < p->n; i++)
         added += !p->pkgs[i].keep;
     printf("%s: %zu added, %zu removed, %zu kept\n", p->prefix, added, p->nremove, p->n - added);
-    return CLI_OK;
+    return status;
 }

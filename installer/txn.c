@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "hpcbuild/alloc.h"
+#include "hpcbuild/hash.h"
 #include "hpcbuild/strbuf.h"
 
 enum op_kind { OP_PUT = 'P', OP_MKDIR = 'D', OP_REMOVE = 'R' };
@@ -163,14 +164,23 @@ static int make_dirs(const char *path, size_t from, bool whole, bool follow, hb_
 {
     char *p = hb_strdup(path);
     size_t len = strlen(p);
+    if (!whole) {
+        char *slash = strrchr(p, '/');
+        len = slash && (size_t)(slash - p) > from ? (size_t)(slash - p) : from;
+        p[len] = '\0';
+    }
+    struct stat st;
+    if (len <= from || ((follow ? stat(p, &st) : lstat(p, &st)) == 0 && S_ISDIR(st.st_mode))) {
+        free(p);   /* there already: the common case, one system call */
+        return 0;
+    }
     int rc = 0;
     for (size_t i = from + 1; i <= len && rc == 0; i++) {
-        if (p[i] != '/' && !(whole && p[i] == '\0'))
+        if (p[i] != '/' && p[i] != '\0')
             continue;
         char saved = p[i];
         p[i] = '\0';
         if (mkdir(p, 0755) != 0) {
-            struct stat st;
             int e = errno;
             if (e != EEXIST)
                 rc = sys_error(err, "create the directory", p, e);
@@ -345,11 +355,6 @@ static void escape_path(strbuf *sb, const char *rel)
     }
 }
 
-static int hexval(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 static char *unescape_path(const char *s, size_t len)
 {
     strbuf sb = STRBUF_INIT;
@@ -358,8 +363,8 @@ static char *unescape_path(const char *s, size_t len)
             strbuf_putc(&sb, s[i]);
             continue;
         }
-        int hi = i + 3 < len && s[i + 1] == 'x' ? hexval(s[i + 2]) : -1;
-        int lo = hi >= 0 ? hexval(s[i + 3]) : -1;
+        int hi = i + 3 < len && s[i + 1] == 'x' ? hb_hex_value(s[i + 2]) : -1;
+        int lo = hi >= 0 ? hb_hex_value(s[i + 3]) : -1;
         if (lo < 0 || (hi == 0 && lo == 0)) {
             strbuf_free(&sb);
             return NULL;
@@ -466,24 +471,39 @@ static int apply_op(const hb_txn *t, size_t n, hb_error *err)
     return rc;
 }
 
-/* Removes the directories that removals emptied, deepest first, never the prefix nor a
- * directory the transaction makes. */
+static int compare_strings(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Removes the directories that removals emptied, deepest first (reverse order puts "a/b/c"
+ * before "a/b"), each tried once, never the prefix nor a directory the transaction makes. */
 static void remove_empty_parents(const hb_txn *t)
 {
+    char **dirs = NULL;
+    size_t n = 0, cap = 0;
     for (size_t i = 0; i < t->nops; i++) {
-        if (t->ops[i].kind != OP_REMOVE)
-            continue;
-        char *dir = join(t->prefix, t->ops[i].path);
-        size_t base = strlen(t->prefix) + 1;
-        char *slash;
-        while ((slash = strrchr(dir + base, '/'))) {
-            *slash = '\0';
-            const txn_op *op = find_op(t, dir + base);
-            if ((op && op->kind == OP_MKDIR) || rmdir(dir) != 0)
-                break;
+        const char *rel = t->ops[i].path;
+        for (const char *slash = strchr(rel, '/'); t->ops[i].kind == OP_REMOVE && slash; slash = strchr(slash + 1, '/')) {
+            if (n == cap) {
+                cap = cap ? 2 * cap : 64;
+                dirs = hb_reallocarray(dirs, cap, sizeof *dirs);
+            }
+            dirs[n++] = hb_strndup(rel, (size_t)(slash - rel));
         }
-        free(dir);
     }
+    if (n)
+        qsort(dirs, n, sizeof *dirs, compare_strings);
+    for (size_t i = n; i-- > 0;) {
+        const txn_op *op = find_op(t, dirs[i]);
+        if ((i == 0 || strcmp(dirs[i - 1], dirs[i]) != 0) && !(op && op->kind == OP_MKDIR)) {
+            char *dir = join(t->prefix, dirs[i]);
+            rmdir(dir);   /* fails when not empty: it stays */
+            free(dir);
+        }
+        free(dirs[i]);
+    }
+    free(dirs);
 }
 
 /* Applies a committed transaction (again), then deletes the transaction directory, the commit
@@ -606,7 +626,15 @@ static char *prepare_put(hb_txn *t, const char *rel, hb_error *err)
     int rc = 0;
     if (lstat(target, &st) == 0 && S_ISDIR(st.st_mode))
         rc = hb_error_set(err, HB_EINVAL, "cannot put '%s' in prefix '%s': it is a directory there", rel, t->prefix);
-    for (char *slash = target + base; rc == 0 && (slash = strchr(slash, '/')); *slash++ = '/') {
+    /* The parent resolves to a directory (the common case): no file is in the way. */
+    char *slash = strrchr(target + base, '/');
+    if (slash) {
+        *slash = '\0';
+        bool is_dir = stat(target, &st) == 0 && S_ISDIR(st.st_mode);
+        *slash = '/';
+        slash = is_dir ? NULL : target + base;
+    }
+    for (; rc == 0 && slash && (slash = strchr(slash, '/')); *slash++ = '/') {
         *slash = '\0';
         if (stat(target, &st) != 0)
             break;   /* missing: so is everything under it */
@@ -712,19 +740,31 @@ int hb_txn_put_symlink(hb_txn *t, const char *rel, const char *target, hb_error 
     return record_put(t, rel, staged, rc);
 }
 
-int hb_txn_mkdir(hb_txn *t, const char *rel, hb_error *err)
+static const char *const what_op_does[] = {[OP_PUT] = "puts", [OP_MKDIR] = "makes", [OP_REMOVE] = "removes"};
+
+/* The checks that mkdir and remove share: rel valid, no other operation on it.  1 when the same
+ * operation is there already, 0 to go on, -1 with err "cannot <verb> 'rel' <prep> prefix ...". */
+static int check_new_op(const hb_txn *t, const char *rel, char kind, const char *verb, const char *prep,
+                        hb_error *err)
 {
     if (check_relpath(t, rel, err) != 0)
         return -1;
     const txn_op *op = find_op(t, rel);
-    if (op && op->kind == OP_MKDIR)
-        return 0;
+    if (op && op->kind == kind)
+        return 1;
     if (op)
-        return hb_error_set(err, HB_EINVAL, "cannot make the directory '%s' in prefix '%s': the transaction %s it",
-                            rel, t->prefix, op->kind == OP_PUT ? "puts a file at" : "removes");
+        return hb_error_set(err, HB_EINVAL, "cannot %s '%s' %s prefix '%s': the transaction %s it", verb, rel,
+                            prep, t->prefix, what_op_does[(unsigned char)op->kind]);
+    return 0;
+}
+
+int hb_txn_mkdir(hb_txn *t, const char *rel, hb_error *err)
+{
+    int rc = check_new_op(t, rel, OP_MKDIR, "make the directory", "in", err);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
     char *target = join(t->prefix, rel);
     struct stat st;
-    int rc = 0;
     if (stat(target, &st) == 0 && !S_ISDIR(st.st_mode))
         rc = hb_error_set(err, HB_EINVAL, "cannot make the directory '%s' in prefix '%s': a file is there", rel,
                           t->prefix);
@@ -736,17 +776,11 @@ int hb_txn_mkdir(hb_txn *t, const char *rel, hb_error *err)
 
 int hb_txn_remove(hb_txn *t, const char *rel, hb_error *err)
 {
-    if (check_relpath(t, rel, err) != 0)
-        return -1;
-    const txn_op *op = find_op(t, rel);
-    if (op && op->kind == OP_REMOVE)
-        return 0;
-    if (op)
-        return hb_error_set(err, HB_EINVAL, "cannot remove '%s' from prefix '%s': the transaction %s it", rel,
-                            t->prefix, op->kind == OP_PUT ? "puts" : "makes");
+    int rc = check_new_op(t, rel, OP_REMOVE, "remove", "from", err);
+    if (rc != 0)
+        return rc < 0 ? -1 : 0;
     char *target = join(t->prefix, rel);
     struct stat st;
-    int rc = 0;
     if (lstat(target, &st) != 0)
         rc = hb_error_set(err, errno == ENOENT ? HB_EINVAL : HB_EIO, "cannot remove '%s' from prefix '%s': %s", rel,
                           t->prefix, strerror(errno));
@@ -810,8 +844,10 @@ int hb_txn_recover(const char *prefix, double wait_s, const char **what, hb_erro
     const char *done = "none";
     struct stat st;
     int rc = 0;
-    if (stat(t->prefix, &st) != 0)
-        rc = errno == ENOENT ? 0 : sys_error(err, "read the prefix", t->prefix, errno);
+    /* No transaction directory: nothing to do, and no lock to take (readers of a prefix that
+     * hpcbuild never wrote leave it as it is).  One made after this look is its writer's. */
+    if (lstat(t->txndir, &st) != 0)
+        rc = errno == ENOENT || errno == ENOTDIR ? 0 : sys_error(err, "read", t->txndir, errno);
     else
         rc = take_lock(t->prefix, wait_s, &t->lock_fd, err);
     if (rc == 0 && t->lock_fd >= 0)

@@ -72,7 +72,25 @@ def build_world(tmp):
                                   files={"share/bulk-%02d/f%03d.txt" % (i, k): (b"%d-%d\n" % (i, k)) * 50
                                          for k in range(40)}, fmt="conda" if i % 2 else "tar.bz2")
             for i in range(12)]
-    chan = condapkg.write_channel(tmp, "ch", pkgs + many)
+    # a conda "python" (a stand-in script: real CPython is not in a test) and a noarch: python package
+    pyscript = (b"#!/bin/sh\n# a stand-in python: the system one with this prefix's site-packages\n"
+                b"here=$(dirname \"$0\")\n"
+                b"PYTHONPATH=\"$here/../lib/python3.11/site-packages\" exec /usr/bin/python3 \"$@\"\n")
+    conda_py = [
+        condapkg.make_package(pk, "python", "3.11.2", files={"bin/python3.11": (pyscript, 0o755)},
+                              softlinks={"bin/python": "python3.11", "bin/python3": "python3.11"}, fmt="conda"),
+        condapkg.make_package(pk, "hpc-greet", "0.3", noarch="python", depends=("python >=3.8",),
+                              files={"site-packages/hpc_greet/__init__.py":
+                                     b"def main():\n    print('hpc-greet runs')\n"},
+                              entry_points=("hpc-greet = hpc_greet:main",), fmt="tar.bz2"),
+    ]
+    post = (b"#!/bin/sh\necho \"$PKG_NAME $PKG_VERSION $PREFIX\" > \"$PREFIX/post-link-ran\"\n"
+            b"echo 'hooked: post-link says hello' >> \"$PREFIX/.messages.txt\"\n")
+    unlink = b"#!/bin/sh\necho \"$PKG_NAME\" > \"$PREFIX/../pre-unlink-ran\"\n"
+    hooked = [condapkg.make_package(pk, "hooked", "1.0", files={"bin/.hooked-post-link.sh": (post, 0o755),
+                                                                "bin/.hooked-pre-unlink.sh": (unlink, 0o755)},
+                                    fmt="tar.bz2")]
+    chan = condapkg.write_channel(tmp, "ch", pkgs + many + conda_py + hooked)
     wd = os.path.join(tmp, "wd")
     wheels = [
         pyindex.make_wheel(wd, "hbt-app", "1.0", requires_dist=["hbt-dep>=1"],
@@ -220,7 +238,43 @@ def run_cases(tmp, base, env, log):
     holder.wait()
     T.check("lock.waits", rc == 0 and waited >= 1.0, (rc, waited, err))
 
-    # 8. SIGKILL at random points: always the old or the new environment, the next run completes it
+    # 8. a WHEEL path argument: its directory is searched, the spec pins it
+    wpath = os.path.join(tmp, "wd", "hbt_dep-1.1-py3-none-any.whl")
+    wenv = os.path.join(tmp, "wheelpath")
+    rc, out, err = hb("install", "-p", wenv, "--python", PY, "--platform", "linux-64", "--site", "none", wpath,
+                      env=env)
+    T.check("wheel-path", rc == 0 and os.path.exists(os.path.join(wenv, "lib", "python3.11", "site-packages",
+                                                                   "hbt_dep-1.1.dist-info", "RECORD")), out + err)
+
+    # 9. a conda environment: a conda python gives site-packages; noarch: python lands there with
+    #    its entry point (shebang: the environment's python)
+    cenv = os.path.join(tmp, "condaenv")
+    rc, out, err = hb("install", "-p", cenv, "--platform", "linux-64", "--site", "none", "-c", ch, "hpc-greet",
+                      env=env)
+    sp = os.path.join(cenv, "lib", "python3.11", "site-packages", "hpc_greet", "__init__.py")
+    script = os.path.join(cenv, "bin", "hpc-greet")
+    shebang = open(script).readline() if os.path.exists(script) else ""
+    T.check("conda-env.noarch", rc == 0 and os.path.exists(sp) and shebang == "#!%s/bin/python\n" % cenv,
+            (out, err, shebang))
+    run = subprocess.run([script], capture_output=True, text=True) if os.path.exists(script) else None
+    T.check("conda-env.entry-point", run is not None and run.stdout == "hpc-greet runs\n",
+            run and run.stdout + run.stderr)
+    T.check("conda-env.no-venv", not os.path.exists(os.path.join(cenv, "pyvenv.cfg")))
+
+    # 10. link scripts run (CEP 34): post-link after linking (its .messages.txt shown), pre-unlink
+    #     before removal
+    henv = os.path.join(tmp, "hooked-env")
+    rc, out, err = hb("install", "-p", henv, "--platform", "linux-64", "--site", "none", "-c", ch, "hooked", env=env)
+    ran = open(os.path.join(henv, "post-link-ran")).read() if os.path.exists(os.path.join(henv, "post-link-ran")) else ""
+    T.check("scripts.post-link", rc == 0 and ran == "hooked 1.0 %s\n" % henv
+            and "post-link says hello" in out and not os.path.exists(os.path.join(henv, ".messages.txt")),
+            (out, err, ran))
+    rc, out, err = hb("remove", "-p", henv, "hooked", env=env)
+    marker = os.path.join(tmp, "pre-unlink-ran")
+    T.check("scripts.pre-unlink", rc == 0 and os.path.exists(marker) and open(marker).read() == "hooked\n",
+            out + err)
+
+    # 11. SIGKILL at random points: always the old or the new environment, the next run completes it
     kill_cases(tmp, base, env)
 
 

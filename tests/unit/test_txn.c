@@ -156,7 +156,7 @@ static void test_put_commit(void)
     CHECK(hb_txn_put_data(t, "lib64/x", "x", 1, 0, &err) != 0);           /* under a staged symlink */
     CHECK(hb_txn_put_data(t, "share/empty/dir", "x", 1, 0, &err) != 0);   /* made a directory */
     CHECK(hb_txn_put_symlink(t, "bin", "x", &err) != 0 && strstr(err.msg, "puts files under it"));
-    CHECK(hb_txn_mkdir(t, "bin/tool", &err) != 0 && strstr(err.msg, "puts a file at"));
+    CHECK(hb_txn_mkdir(t, "bin/tool", &err) != 0 && strstr(err.msg, "the transaction puts it"));
     CHECK(hb_txn_remove(t, "bin/tool", &err) != 0 && strstr(err.msg, "the transaction puts it"));
     CHECK_MSG(hb_txn_commit(t, &err) == 0, "%s", err.msg);
 
@@ -289,6 +289,10 @@ static void test_recover(void)
     CHECK(hb_txn_recover(at("rec/none"), 0, &what, &err) == 0);
     CHECK_STR(what, "none");
     CHECK(!exists(at("rec/none")));
+    mkdir(at("rec/none"), 0755);   /* a prefix hpcbuild never wrote stays as it is */
+    CHECK(hb_txn_recover(at("rec/none"), 0, &what, &err) == 0);
+    CHECK_STR(what, "none");
+    CHECK(!exists(at("rec/none/.hpcbuild")));
 
     /* Killed before the commit mark: the old environment. */
     make_old_env("rec/back");
