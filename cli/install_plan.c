@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "hpcbuild/alloc.h"
 #include "hpcbuild/conda_link.h"
+#include "hpcbuild/fs.h"
 #include "hpcbuild/json.h"
 #include "hpcbuild/pool_pypi.h"
 #include "hpcbuild/process.h"
@@ -691,6 +692,13 @@ static int link_pkg(hb_txn *t, const install_plan *p, const plan_pkg *pk, const 
             requested = strncmp(r, pk->rec.name, n) == 0 &&
                         (r[n] == '\0' || !strchr("abcdefghijklmnopqrstuvwxyz0123456789-_.", r[n]));
         }
+        /* the cache entry remembers that its unpacked tree matched RECORD: no re-hashing */
+        char *entry = hb_strdup(pk->item.extracted);
+        char *slash = strrchr(entry, '/');
+        if (slash)
+            *slash = '\0';
+        char *verified = hb_path_join(entry, "record-verified");
+        free(entry);
         hb_wheel_install_opts wo = {
             .python = strbuf_str(&python),
             .scheme = {sp, sp, "bin", "", strbuf_str(&headers)},
@@ -698,8 +706,10 @@ static int link_pkg(hb_txn *t, const install_plan *p, const plan_pkg *pk, const 
             .requested = requested,
             .direct_url_json = NULL,
             .mode = mode,
+            .verified = verified,
         };
         rc = hb_wheel_install(t, pk->item.extracted, &wo, &files, &nfiles, err);
+        free(verified);
         if (rc == 0)
             rc = stage_wheel_record(t, pk, files, nfiles, err);
         strbuf_free(&python);
