@@ -37,6 +37,7 @@ int cmd_distname(int argc, char **argv);
 int cmd_index_page(int argc, char **argv);
 int cmd_wheel_metadata(int argc, char **argv);
 int cmd_sdist_info(int argc, char **argv);
+int cmd_pep517(int argc, char **argv);
 int cmd_mapping(int argc, char **argv);
 int cmd_txn(int argc, char **argv);
 int cmd_extract(int argc, char **argv);

@@ -24,6 +24,7 @@ static const cli_command commands[] = {
     {"distname", "parse wheel and sdist file names (name, version, build, tags)", cmd_distname},
     {"index-page", "parse a saved Python package index page and print it as JSON", cmd_index_page},
     {"wheel-metadata", "a wheel's METADATA via PEP 658 or ranged reads (debugging)", cmd_wheel_metadata},
+    {"pep517", "build one wheel with PEP 517 hooks through the build cache (debugging)", cmd_pep517},
     {"sdist-info", "what an sdist declares: PKG-INFO deps, build requires, PEP 725 [external]", cmd_sdist_info},
     {"mapping", "conda <-> PyPI names and PEP 725 DepURL -> conda-forge specs", cmd_mapping},
     {"txn", "apply a plan of puts and removals to a prefix as one transaction (debugging)", cmd_txn},
