@@ -12,10 +12,12 @@
 #include "hpcbuild/alloc.h"
 #include "hpcbuild/conda_link.h"
 #include "hpcbuild/fs.h"
+#include "hpcbuild/hash.h"
 #include "hpcbuild/json.h"
 #include "hpcbuild/pool_pypi.h"
 #include "hpcbuild/process.h"
 #include "hpcbuild/pyname.h"
+#include "hpcbuild/wheel_build.h"
 #include "hpcbuild/wheel_install.h"
 
 static char *dup0(const char *s)
@@ -134,7 +136,11 @@ int install_plan_solve(install_plan *p, solve_options *o, const prefix_state *st
         if (!real)
             return cli_fail(CLI_USAGE, "invalid --python '%s': no such interpreter", python);
         p->python = real;
-        o->py.python = p->python;
+        if (o->py.python != o->python_owned) {   /* the options outlive this plan */
+            free(o->python_owned);
+            o->python_owned = hb_strdup(real);
+        }
+        o->py.python = o->python_owned;
         o->pypi = true;   /* the target interpreter decides markers and tags */
     } else {
         if (o->py.python)
@@ -163,6 +169,12 @@ int install_plan_solve(install_plan *p, solve_options *o, const prefix_state *st
     const char **specs = hb_calloc(p->nrequested + 1, sizeof *specs);
     for (size_t i = 0; i < p->nrequested; i++)
         specs[i] = p->requested[i];
+    if (o->spec_owned) {   /* a second pass (after building sdists): checked again */
+        for (size_t i = 0; i < o->nspecs; i++)
+            free(o->spec_owned[i]);
+        free(o->spec_owned);
+        o->spec_owned = NULL;
+    }
     free(o->specs);
     o->specs = specs;
     o->nspecs = p->nrequested;
@@ -183,15 +195,8 @@ int install_plan_solve(install_plan *p, solve_options *o, const prefix_state *st
         if (pick->site)
             continue;
         const hb_pypi_dist *d = pick->dist;
-        if (d && !d->wheel) {
-            status = cli_fail(CLI_FAILED,
-                              "%s %s is only available as an sdist (%s): building from source is not "
-                              "available yet; ask for a version with a wheel, a conda package, or use "
-                              "--only-binary %s to see why there is none",
-                              d->name, d->version, d->filename, d->name);
-            break;
-        }
         plan_pkg *pk = add_pkg(p, d != NULL);
+        pk->sdist = d && !d->wheel;
         if (d) {
             pk->rec.name = hb_strdup(d->name);
             pk->rec.version = hb_strdup(d->version);
@@ -244,6 +249,8 @@ void install_plan_lock_json(const install_plan *p, strbuf *out)
     hb_json_begin_array(&w);
     for (size_t i = 0; i < p->n; i++) {
         const conda_record *r = &p->pkgs[i].rec;
+        if (p->pkgs[i].sdist)
+            continue;   /* installed as the wheel built from it, which a later pass records */
         hb_json_begin_object(&w);
         put_str(&w, "kind", p->pkgs[i].wheel ? "wheel" : "conda");
         put_str(&w, "name", r->name);
@@ -447,7 +454,8 @@ void install_plan_print(const install_plan *p, FILE *out)
     for (size_t i = 0; i < p->n; i++) {
         const plan_pkg *pk = &p->pkgs[i];
         if (!pk->keep)
-            fprintf(out, "+ %s %s %s %s\n", pk->rec.name, pk->rec.version, pk->wheel ? "wheel" : pk->rec.build,
+            fprintf(out, "+ %s %s %s %s\n", pk->rec.name, pk->rec.version,
+                    pk->sdist ? "sdist (build)" : pk->wheel ? "wheel" : pk->rec.build,
                     pk->wheel ? pk->rec.fn : pk->rec.channel ? pk->rec.channel : "");
     }
 }
@@ -506,6 +514,11 @@ int install_plan_fetch(install_plan *p, hb_pkg_cache *pc, bool tty)
         if (pk->keep)
             continue;
         pk->item = items[k++];
+        if (pk->item.ok && !pk->rec.sha256 && !pk->rec.md5) {   /* a find-links file: hash it for the lock */
+            char hex[HB_HASH_HEX_MAX];
+            if (hb_hash_file_hex(HB_HASH_SHA256, pk->item.archive, hex, NULL) == 0)
+                pk->rec.sha256 = hb_strdup(hex);
+        }
         if (!pk->item.ok) {
             fprintf(stderr, "hpcbuild: %s %s: %s\n", pk->rec.name, pk->rec.version, pk->item.err.msg);
             status = CLI_FAILED;
@@ -630,7 +643,7 @@ static int stage_history(hb_txn *t, const install_plan *p, hb_error *err)
     }
     for (size_t i = 0; i < p->n; i++) {
         const plan_pkg *pk = &p->pkgs[i];
-        if (!pk->keep)
+        if (!pk->keep && !pk->sdist)
             history_ident(&sb, '+', pk->rec.channel, pk->rec.subdir, pk->rec.name, pk->rec.version, pk->rec.build);
     }
     strbuf_puts(&sb, "# update specs: [");
@@ -829,7 +842,7 @@ int install_plan_apply(install_plan *p, const prefix_state *st, enum hb_link_mod
             rc = run_link_script(p->prefix, p->pkgs[i].item.extracted, &p->pkgs[i].rec, "pre-link", &err);
     for (int pass = 0; pass < 2; pass++)
         for (size_t i = 0; rc == 0 && i < p->n; i++)
-            if (!p->pkgs[i].keep && p->pkgs[i].wheel == (pass == 1))
+            if (!p->pkgs[i].keep && !p->pkgs[i].sdist && p->pkgs[i].wheel == (pass == 1))
                 rc = link_pkg(t, p, &p->pkgs[i], sp, mode, &err);
     if (rc == 0)
         rc = stage_history(t, p, &err);
@@ -850,9 +863,65 @@ int install_plan_apply(install_plan *p, const prefix_state *st, enum hb_link_mod
         if (!p->pkgs[i].keep && !p->pkgs[i].wheel &&
             run_link_script(p->prefix, p->prefix, &p->pkgs[i].rec, "post-link", &err) != 0)
             status = cli_fail(CLI_FAILED, "%s (the package is installed)", err.msg);
-    size_t added = 0;
+    size_t added = 0, kept = 0;
+    for (size_t i = 0; i < p->n; i++) {
+        added += !p->pkgs[i].keep && !p->pkgs[i].sdist;
+        kept += p->pkgs[i].keep;
+    }
+    printf("%s: %zu added, %zu removed, %zu kept\n", p->prefix, added, p->nremove, kept);
+    return status;
+}
+
+/* --- sdists ------------------------------------------------------------------------------------ */
+
+bool install_plan_has_sdists(const install_plan *p)
+{
     for (size_t i = 0; i < p->n; i++)
-        added += !p->pkgs[i].keep;
-    printf("%s: %zu added, %zu removed, %zu kept\n", p->prefix, added, p->nremove, p->n - added);
+        if (p->pkgs[i].sdist && !p->pkgs[i].keep)
+            return true;
+    return false;
+}
+
+int install_plan_build_sdists(install_plan *p, hb_pkg_cache *pc, const char *site_file, const char *out_dir)
+{
+    hb_error err;
+    hb_site site = {0};
+    bool have_site = site_file && hb_site_load(&site, site_file, &err) == 0;
+    if (site_file && !have_site)
+        return cli_fail(CLI_USAGE, "%s", err.msg);
+    strbuf python = STRBUF_INIT;
+    strbuf_printf(&python, "%s/bin/python", p->prefix);
+    int status = CLI_OK;
+    for (size_t i = 0; status == CLI_OK && i < p->n; i++) {
+        plan_pkg *pk = &p->pkgs[i];
+        if (!pk->sdist || pk->keep)
+            continue;
+        printf("building %s %s from %s (without isolation, in %s)\n", pk->rec.name, pk->rec.version, pk->rec.fn,
+               p->prefix);
+        fflush(stdout);
+        hb_wheel_build_request req = {
+            .source = pk->item.archive,
+            .python = strbuf_str(&python),
+            .site = have_site ? &site : NULL,
+            .cache = pc->root,
+            .out_dir = out_dir,
+        };
+        hb_wheel_build_result res;
+        memset(&res, 0, sizeof res);
+        if (hb_wheel_build(&req, &res, &err) != 0) {
+            if (res.log_tail)
+                fprintf(stderr, "%s\n", res.log_tail);
+            status = cli_fail(CLI_FAILED, "building %s %s failed: %s", pk->rec.name, pk->rec.version, err.msg);
+            if (res.log_path && !strstr(err.msg, res.log_path))
+                fprintf(stderr, "hpcbuild: the build log: %s\n", res.log_path);
+        } else {
+            for (char **w = res.wheels; w && *w; w++)
+                printf("  %s %s\n", res.cache_hit ? "cached:" : "built:", *w);
+        }
+        hb_wheel_build_result_free(&res);
+    }
+    strbuf_free(&python);
+    if (have_site)
+        hb_site_free(&site);
     return status;
 }
