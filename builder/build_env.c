@@ -152,13 +152,13 @@ static void add_print(resolver *r, const char *field, const char *fmt, ...)
     r->env->fingerprint = hb_strlist_push(r->env->fingerprint, strbuf_detach(&sb));
 }
 
-/* The external's identity for the fingerprint: "NAME VERSION BUILD". */
+/* The external's identity for the fingerprint: "NAME VERSION BUILD [KEY=INFO]". */
 static void print_external(resolver *r, const char *field, const hb_site_external *x,
                            const char *extra_key)
 {
     const char *extra = info_value(x, extra_key);
-    add_print(r, field, "%s %s %s%s%s", x->name, x->version, x->build, extra ? " " : "",
-              extra ? extra : "");
+    add_print(r, field, "%s %s %s%s%s%s%s", x->name, x->version, x->build, extra ? " " : "",
+              extra ? extra_key : "", extra ? "=" : "", extra ? extra : "");
 }
 
 /* A compiler variable: the site's, else PATH, with its fingerprint. */

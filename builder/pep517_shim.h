@@ -3,8 +3,8 @@
  * Run as `PYTHON shim.py HOOK CONTROL_DIR` with _HB_BUILD_BACKEND=module[:obj] and
  * _HB_BACKEND_PATH (os.pathsep-joined, may be empty).  Reads CONTROL_DIR/input.json
  * {"kwargs": {...}}, calls the hook, writes CONTROL_DIR/output.json {"return_val": ...} or
- * {"hook_missing": true} / {"backend_error": "..."} / {"exception": "Type: msg", "traceback": ...}.
- * Tracebacks also go to stderr (the build log).  The source directory is never put on sys.path.
+ * {"backend_error": "..."} (the backend cannot be loaded) / {"exception": "Type: msg",
+ * "traceback": ...}.  The traceback's innermost two frames also go to stderr (the build log).  The source directory is never put on sys.path.
  */
 #ifndef HPCBUILD_PEP517_SHIM_H
 #define HPCBUILD_PEP517_SHIM_H
@@ -85,7 +85,8 @@ static const char hb_pep517_shim[] =
     "    except BaseException as e:\n"
     "        out['exception'] = '%s: %s' % (type(e).__name__, e)\n"
     "        out['traceback'] = traceback.format_exc()\n"
-    "        traceback.print_exc()\n"
+    "        # short, so that the log's last lines still show what the compiler said\n"
+    "        traceback.print_exception(type(e), e, e.__traceback__, limit=-2, chain=False)\n"
     "    sys.stdout.flush()\n"
     "    sys.stderr.flush()\n"
     "    with open(os.path.join(control, 'output.json'), 'w', encoding='utf-8') as f:\n"
