@@ -77,6 +77,16 @@ static const char *mkl_threading(const char *pc)
            : strstr(pc, "tbb") ? "tbb" : NULL;
 }
 
+/* "/usr" for "/usr/lib/x86_64-linux-gnu/openblas-pthread/": the part before "/lib"; NULL when
+ * there is none. */
+static char *prefix_above_lib(const char *libdir)
+{
+    for (const char *p = strstr(libdir, "/lib"); p; p = strstr(p + 1, "/lib"))
+        if (p > libdir && (p[4] == '/' || p[4] == '\0' || strncmp(p + 4, "64", 2) == 0))
+            return hb_strndup(libdir, (size_t)(p - libdir));
+    return NULL;
+}
+
 /* Adds the implementation pkg-config knows under pc; true when it did. */
 static bool pkgconfig_kind(sd_ctx *c, const char *pkg_config, const blas_kind *k, const char *pc)
 {
@@ -95,6 +105,8 @@ static bool pkgconfig_kind(sd_ctx *c, const char *pkg_config, const blas_kind *k
     if (e) {
         sd_info_set(&e->info, &e->ninfo, "pkg-config", pc);
         char *prefix = pkgconf(pkg_config, "--variable=prefix", pc);
+        if (!prefix && libdir)
+            prefix = prefix_above_lib(libdir);
         sd_set(&e->prefix, prefix);
         free(prefix);
         if (libdir)

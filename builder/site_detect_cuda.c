@@ -59,10 +59,12 @@ static void arch_lists(hb_site_external *e, const char *nvcc, bool have_gpus)
     sd_info_add(&e->info, &e->ninfo, "supported-archs", NULL);
     if (!have_gpus)
         sd_info_add(&e->info, &e->ninfo, "arch-list", NULL);
+    int last_major = -1;
     for (size_t i = 0; i < n; i++) {
         sd_info_add(&e->info, &e->ninfo, "supported-archs", archs[i]);
-        if (!have_gpus && (i == 0 || atoi(archs[i]) != atoi(archs[i - 1])))
+        if (!have_gpus && atoi(archs[i]) != last_major)
             sd_info_add(&e->info, &e->ninfo, "arch-list", archs[i]);
+        last_major = atoi(archs[i]);
         free(archs[i]);
     }
     free(archs);
