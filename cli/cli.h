@@ -28,6 +28,7 @@ int cmd_requirement(int argc, char **argv);
 int cmd_marker(int argc, char **argv);
 int cmd_depurl(int argc, char **argv);
 int cmd_solve(int argc, char **argv);
+int cmd_site(int argc, char **argv);
 int cmd_install(int argc, char **argv);
 int cmd_remove(int argc, char **argv);
 int cmd_list(int argc, char **argv);

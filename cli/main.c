@@ -15,6 +15,7 @@ static const cli_command commands[] = {
     {"requirement", "parse a PEP 508 requirement into its normalized form", cmd_requirement},
     {"marker", "evaluate a PEP 508 environment marker", cmd_marker},
     {"depurl", "parse a PEP 725 DepURL into its normalized dep: form", cmd_depurl},
+    {"site", "detect what this machine provides (MPI, BLAS, CUDA, ...) as site.yaml; show one", cmd_site},
     {"solve", "solve conda packages and wheels together: what would be installed", cmd_solve},
     {"install", "solve, fetch and install conda packages and wheels into a prefix", cmd_install},
     {"remove", "uninstall packages from a prefix (one transaction)", cmd_remove},
