@@ -31,6 +31,7 @@ int cmd_solve(int argc, char **argv);
 int cmd_site(int argc, char **argv);
 int cmd_install(int argc, char **argv);
 int cmd_remove(int argc, char **argv);
+int cmd_build(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_tags(int argc, char **argv);

@@ -19,6 +19,7 @@ static const cli_command commands[] = {
     {"solve", "solve conda packages and wheels together: what would be installed", cmd_solve},
     {"install", "solve, fetch and install conda packages and wheels into a prefix", cmd_install},
     {"remove", "uninstall packages from a prefix (one transaction)", cmd_remove},
+    {"build", "build a wheel from an sdist without isolation against the site (cached)", cmd_build},
     {"list", "the packages of a prefix", cmd_list},
     {"export", "a prefix as hpcbuild.lock, PEP 751 pylock.toml or a conda @EXPLICIT list", cmd_export},
     {"tags", "list the wheel tags an interpreter supports, best first", cmd_tags},

@@ -306,7 +306,23 @@ def run_cases(tmp, base, env, log):
     T.check("sdist.failed-build", rc == 1 and "hbt_no_such_backend" in out + err and ".log" in err
             and changed in ([], ["conda-meta/history"]), (out, err, changed))
 
-    # 12. SIGKILL at random points: always the old or the new environment, the next run completes it
+    # 12. hpcbuild build: an sdist file, then NAME==VERSION from the index into a prefix (its build
+    #     requirements installed there first); a repeat is a cache hit
+    out_dir = os.path.join(tmp, "built")
+    sdist = os.path.join(tmp, "idx", "files", "hbt_src-1.0.tar.gz")
+    rc, out, err = hb("build", sdist, "--python", PY, "--site", "none", "-o", out_dir, env=env)
+    wheel = out.strip().splitlines()[-1] if out.strip() else ""
+    T.check("build.sdist", rc == 0 and wheel.endswith(".whl") and os.path.exists(wheel), (out, err))
+    rc, out, err = hb("build", sdist, "--python", PY, "--site", "none", "-o", out_dir, env=env)
+    T.check("build.cache-hit", rc == 0 and "cache hit" in err, (out, err))
+    rc, out, err = hb("build", "hbt-src==1.0", "-p", senv, "--site", "none", "--platform", "linux-64",
+                      "--index", idx, "-o", out_dir, env=env)
+    T.check("build.name-version", rc == 0 and out.strip().endswith(".whl"), (out, err))
+    rc, out, err = hb("build", os.path.join(tmp, "wd", "hbt_broken-1.0.tar.gz"), "--python", PY, "--site", "none",
+                      "-o", out_dir, env=env)
+    T.check("build.failure", rc == 1 and "hbt_no_such_backend" in err and ".log" in err, (out, err))
+
+    # 13. SIGKILL at random points: always the old or the new environment, the next run completes it
     kill_cases(tmp, base, env)
 
 
