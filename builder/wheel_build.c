@@ -67,7 +67,10 @@ static int make_key(build_state *s, hb_error *err)
     strbuf tag = STRBUF_INIT;
     strbuf_printf(&tag, "%s%d%d-%s-%s", t.impl, t.py_major, t.py_minor, t.abi, t.platform);
     hb_build_key_add(&s->key, "python", strbuf_str(&tag));
-    hb_build_key_add(&s->key, "python-path", s->req->python);
+    /* the interpreter itself: a venv's bin/python and its base interpreter are one */
+    char *real = realpath(s->req->python, NULL);
+    hb_build_key_add(&s->key, "python-path", real ? real : s->req->python);
+    free(real);
     strbuf_free(&tag);
     for (size_t i = 0; s->req->config_settings && s->req->config_settings[i]; i++)
         hb_build_key_add(&s->key, "config", s->req->config_settings[i]);
