@@ -13,6 +13,8 @@
 #include "hpcbuild/alloc.h"
 #include "hpcbuild/conda_link.h"
 #include "hpcbuild/distname.h"
+#include "hpcbuild/fs.h"
+#include "hpcbuild/process.h"
 #include "hpcbuild/json.h"
 #include "hpcbuild/pkg_cache.h"
 #include "hpcbuild/pool_pypi.h"
@@ -143,11 +145,67 @@ static char *absolute_prefix(const char *p)
 
 /* --- the change ---------------------------------------------------------------------------- */
 
+/* One pass: read the prefix, plan (solve or lock), print, fetch and apply.  *sdists: the plan
+ * holds sdists, fetched and left for install_plan_build_sdists (plan kept in *keep). */
+static int one_pass(install_opts *o, const char *prefix, install_plan *plan, prefix_state *st,
+                    hb_pkg_cache *pc)
+{
+    hb_error err;
+    if (prefix_state_read(st, prefix, &err) != 0)
+        return cli_fail(CLI_FAILED, "%s", err.msg);
+    install_plan_init(plan, prefix);
+    plan->cmdline = hb_strdup(o->cmdline);
+    int status = o->from_lock ? install_plan_from_lock(plan, o->from_lock, st) : install_plan_solve(plan, &o->so, st);
+    if (status == CLI_OK)
+        status = install_plan_diff(plan, st);
+    if (status == CLI_OK)
+        install_plan_print(plan, stdout);
+    if (status != CLI_OK || o->dry_run)
+        return status;
+    if (!install_plan_changes(plan)) {
+        printf("nothing to change in %s\n", prefix);
+        return CLI_OK;
+    }
+    status = install_plan_fetch(plan, pc, isatty(2) != 0);
+    if (status == CLI_OK)
+        status = install_plan_apply(plan, st, o->mode);
+    return status;
+}
+
+/* After a failed build: back to what the prefix held before (its old lock), or gone when this
+ * command created it. */
+static void restore(install_opts *o, const char *prefix, const char *old_lock, bool created)
+{
+    if (created) {
+        const char *argv[] = {"rm", "-rf", "--", prefix, NULL};
+        process_result r;
+        if (process_run(argv, &r, NULL) == 0)
+            process_result_free(&r);
+        fprintf(stderr, "hpcbuild: %s was removed again (it did not exist before)\n", prefix);
+        return;
+    }
+    if (!old_lock)
+        return;
+    install_opts back = *o;
+    back.from_lock = old_lock;
+    back.dry_run = false;
+    install_plan plan;
+    prefix_state st;
+    hb_pkg_cache pc;
+    hb_error err;
+    if (hb_pkg_cache_open(&pc, NULL, &err) == 0) {
+        if (one_pass(&back, prefix, &plan, &st, &pc) == CLI_OK)
+            fprintf(stderr, "hpcbuild: %s is back as it was\n", prefix);
+        install_plan_free(&plan);
+        prefix_state_free(&st);
+        hb_pkg_cache_close(&pc);
+    }
+}
+
 static int run_install(install_opts *o)
 {
     hb_error err;
     char *prefix = absolute_prefix(o->prefix);
-    prefix_state st;
     int status = CLI_OK;
     const char *what = NULL;
     /* an interrupted change is finished or rolled back before anything is read */
@@ -158,36 +216,89 @@ static int run_install(install_opts *o)
     }
     if (what && strcmp(what, "none") != 0)
         fprintf(stderr, "hpcbuild: an interrupted change of %s was %s\n", prefix, what);
-    if (prefix_state_read(&st, prefix, &err) != 0) {
+    struct stat sb;
+    bool created = stat(prefix, &sb) != 0;
+    strbuf lock = STRBUF_INIT;
+    strbuf_printf(&lock, "%s/hpcbuild.lock", prefix);
+    char *old_lock = NULL;   /* a copy of the prefix's lock file, to go back to */
+    if (!created && stat(strbuf_str(&lock), &sb) == 0) {
+        char tmpl[] = "/tmp/hpcbuild-lock-XXXXXX";
+        int fd = mkstemp(tmpl);
+        FILE *in = fd >= 0 ? fopen(strbuf_str(&lock), "rb") : NULL;
+        if (in) {
+            char buf[8192];
+            size_t n;
+            while ((n = fread(buf, 1, sizeof buf, in)) > 0)
+                if (write(fd, buf, n) != (ssize_t)n)
+                    break;
+            fclose(in);
+            old_lock = hb_strdup(tmpl);
+        }
+        if (fd >= 0)
+            close(fd);
+    }
+    strbuf_free(&lock);
+    hb_pkg_cache pc;
+    if (hb_pkg_cache_open(&pc, NULL, &err) != 0) {
+        free(old_lock);
         free(prefix);
         return cli_fail(CLI_FAILED, "%s", err.msg);
     }
-    install_plan plan;
-    install_plan_init(&plan, prefix);
-    plan.cmdline = hb_strdup(o->cmdline);
-    if (o->from_lock)
-        status = install_plan_from_lock(&plan, o->from_lock, &st);
-    else
-        status = install_plan_solve(&plan, &o->so, &st);
-    if (status == CLI_OK)
-        status = install_plan_diff(&plan, &st);
-    if (status == CLI_OK)
-        install_plan_print(&plan, stdout);
-    if (status == CLI_OK && !o->dry_run && install_plan_changes(&plan)) {
-        hb_pkg_cache pc;
-        if (hb_pkg_cache_open(&pc, NULL, &err) != 0) {
-            status = cli_fail(CLI_FAILED, "%s", err.msg);
-        } else {
-            status = install_plan_fetch(&plan, &pc, isatty(2) != 0);
-            if (status == CLI_OK)
-                status = install_plan_apply(&plan, &st, o->mode);
-            hb_pkg_cache_close(&pc);
-        }
-    } else if (status == CLI_OK && !o->dry_run) {
-        printf("nothing to change in %s\n", prefix);
+    /* Sdists are built in the environment that holds their dependencies: pass 1 installs the rest
+     * and builds them, pass 2 solves again with the built wheels (they outrank their sdists). */
+    /* wheels built for this prefix (against its environment and site) live beside it, and are
+     * always searched: a later solve keeps them instead of building again */
+    char *built = hb_path_join(prefix, ".hpcbuild/wheels");
+    bool searched = stat(built, &sb) == 0;
+    if (searched) {
+        o->so.py.find_links[o->so.py.nfind_links++] = built;
+        o->so.pypi = true;
     }
-    install_plan_free(&plan);
-    prefix_state_free(&st);
+    /* the command line's specs (a pass replaces o->so.specs with the environment's whole list) */
+    size_t nuser = o->so.nspecs;
+    const char **user = hb_calloc(nuser + 1, sizeof *user);
+    memcpy(user, o->so.specs, nuser * sizeof *user);
+    for (int pass = 0; pass < 2 && status == CLI_OK; pass++) {
+        install_plan plan;
+        prefix_state st;
+        if (pass > 0) {
+            const char **specs = hb_calloc(nuser + 1, sizeof *specs);
+            memcpy(specs, user, nuser * sizeof *specs);
+            if (o->so.spec_owned) {
+                for (size_t i = 0; i < o->so.nspecs; i++)
+                    free(o->so.spec_owned[i]);
+                free(o->so.spec_owned);
+                o->so.spec_owned = NULL;
+            }
+            free(o->so.specs);
+            o->so.specs = specs;
+            o->so.nspecs = nuser;
+        }
+        status = one_pass(o, prefix, &plan, &st, &pc);
+        bool sdists = status == CLI_OK && !o->dry_run && install_plan_has_sdists(&plan);
+        if (sdists && pass == 1)
+            status = cli_fail(CLI_FAILED, "the wheels built from sdists were not taken by the solve");
+        else if (sdists) {
+            status = install_plan_build_sdists(&plan, &pc, solve_site_path(&o->so), built);
+            if (status != CLI_OK)
+                restore(o, prefix, old_lock, created);
+            else if (!searched) {   /* pass 2 finds the built wheels (they outrank their sdists) */
+                o->so.py.find_links[o->so.py.nfind_links++] = built;
+                searched = true;
+            }
+        }
+        install_plan_free(&plan);
+        prefix_state_free(&st);
+        if (!sdists)
+            break;
+    }
+    free(user);
+    hb_pkg_cache_close(&pc);
+    if (old_lock) {
+        unlink(old_lock);
+        free(old_lock);
+    }
+    free(built);
     free(prefix);
     return status;
 }

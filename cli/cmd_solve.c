@@ -431,7 +431,7 @@ static const char *cli_getenv(const char *name)
 
 /* The site file to use: --site FILE, else $HPCBUILD_SITE (an error when missing), else
  * DEFAULT_SITE_FILE when it exists; NULL for none.  "none" disables either way. */
-static const char *site_path(const solve_options *o)
+const char *solve_site_path(const solve_options *o)
 {
     const char *path = o->site;
     if (!path) {
@@ -524,7 +524,7 @@ int solve_session_open(solve_options *o, solve_session *s)
     hb_error err;
     hb_channel_set init = HB_CHANNEL_SET_INIT;
     s->cs = init;
-    const char *sitefile = site_path(o);
+    const char *sitefile = solve_site_path(o);
     if (sitefile && hb_site_load(&s->site, sitefile, &err) != 0)
         return cli_fail(CLI_USAGE, "%s", err.msg);   /* missing or invalid: exit 2 either way */
     hb_virtuals vinit = HB_VIRTUALS_INIT;
@@ -668,6 +668,7 @@ void solve_options_free(solve_options *o)
     for (size_t i = 0; o->spec_owned && i < o->nspecs; i++)
         free(o->spec_owned[i]);
     free(o->spec_owned);
+    free(o->python_owned);
     free(o->channels);
     free(o->specs);
     free(o->py.indices);

@@ -79,7 +79,7 @@ static int run_install(const wheel_install_args *a, const char *site, const char
     strbuf headers = STRBUF_INIT;
     strbuf_printf(&headers, "include/site/python%s/%s", version, project ? project : "UNKNOWN");
     hb_wheel_install_opts o = {a->python, {site, site, "bin", "", headers.buf}, a->project, a->requested,
-                               NULL, a->mode};
+                               NULL, a->mode, NULL};
     hb_txn *t = NULL;
     char **files = NULL;
     size_t n = 0;

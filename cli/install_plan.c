@@ -11,26 +11,18 @@
 #include "cli.h"
 #include "hpcbuild/alloc.h"
 #include "hpcbuild/conda_link.h"
+#include "hpcbuild/fs.h"
+#include "hpcbuild/hash.h"
 #include "hpcbuild/json.h"
 #include "hpcbuild/pool_pypi.h"
 #include "hpcbuild/process.h"
 #include "hpcbuild/pyname.h"
+#include "hpcbuild/wheel_build.h"
 #include "hpcbuild/wheel_install.h"
 
 static char *dup0(const char *s)
 {
     return s ? hb_strdup(s) : NULL;
-}
-
-static char **dup_list(char *const *v)
-{
-    size_t n = 0;
-    while (v && v[n])
-        n++;
-    char **out = hb_calloc(n + 1, sizeof *out);
-    for (size_t i = 0; i < n; i++)
-        out[i] = hb_strdup(v[i]);
-    return out;
 }
 
 static void copy_record(conda_record *dst, const conda_record *src)
@@ -47,7 +39,7 @@ static void copy_record(conda_record *dst, const conda_record *src)
     dst->license = dup0(src->license);
     dst->fn = dup0(src->fn);
     dst->url = dup0(src->url);
-    dst->depends = dup_list(src->depends);
+    dst->depends = hb_strv_dup((const char *const *)src->depends);
 }
 
 void install_plan_init(install_plan *p, const char *prefix)
@@ -144,7 +136,11 @@ int install_plan_solve(install_plan *p, solve_options *o, const prefix_state *st
         if (!real)
             return cli_fail(CLI_USAGE, "invalid --python '%s': no such interpreter", python);
         p->python = real;
-        o->py.python = p->python;
+        if (o->py.python != o->python_owned) {   /* the options outlive this plan */
+            free(o->python_owned);
+            o->python_owned = hb_strdup(real);
+        }
+        o->py.python = o->python_owned;
         o->pypi = true;   /* the target interpreter decides markers and tags */
     } else {
         if (o->py.python)
@@ -173,6 +169,12 @@ int install_plan_solve(install_plan *p, solve_options *o, const prefix_state *st
     const char **specs = hb_calloc(p->nrequested + 1, sizeof *specs);
     for (size_t i = 0; i < p->nrequested; i++)
         specs[i] = p->requested[i];
+    if (o->spec_owned) {   /* a second pass (after building sdists): checked again */
+        for (size_t i = 0; i < o->nspecs; i++)
+            free(o->spec_owned[i]);
+        free(o->spec_owned);
+        o->spec_owned = NULL;
+    }
     free(o->specs);
     o->specs = specs;
     o->nspecs = p->nrequested;
@@ -193,15 +195,8 @@ int install_plan_solve(install_plan *p, solve_options *o, const prefix_state *st
         if (pick->site)
             continue;
         const hb_pypi_dist *d = pick->dist;
-        if (d && !d->wheel) {
-            status = cli_fail(CLI_FAILED,
-                              "%s %s is only available as an sdist (%s): building from source is not "
-                              "available yet; ask for a version with a wheel, a conda package, or use "
-                              "--only-binary %s to see why there is none",
-                              d->name, d->version, d->filename, d->name);
-            break;
-        }
         plan_pkg *pk = add_pkg(p, d != NULL);
+        pk->sdist = d && !d->wheel;
         if (d) {
             pk->rec.name = hb_strdup(d->name);
             pk->rec.version = hb_strdup(d->version);
@@ -211,7 +206,7 @@ int install_plan_solve(install_plan *p, solve_options *o, const prefix_state *st
             pk->rec.fn = hb_strdup(d->filename);
             pk->rec.url = hb_strdup(d->url);
             pk->rec.sha256 = dup0(d->sha256);
-            pk->rec.depends = dup_list(d->requires_dist);
+            pk->rec.depends = hb_strv_dup((const char *const *)d->requires_dist);
         } else {
             copy_record(&pk->rec, pick->rec);
             if (strcmp(pick->rec->name, "python") == 0 && strcmp(p->kind, "conda") == 0)
@@ -254,6 +249,8 @@ void install_plan_lock_json(const install_plan *p, strbuf *out)
     hb_json_begin_array(&w);
     for (size_t i = 0; i < p->n; i++) {
         const conda_record *r = &p->pkgs[i].rec;
+        if (p->pkgs[i].sdist)
+            continue;   /* installed as the wheel built from it, which a later pass records */
         hb_json_begin_object(&w);
         put_str(&w, "kind", p->pkgs[i].wheel ? "wheel" : "conda");
         put_str(&w, "name", r->name);
@@ -278,28 +275,6 @@ void install_plan_lock_json(const install_plan *p, strbuf *out)
     strbuf_putc(out, '\n');
 }
 
-static char *jstr(const hb_json_doc *doc, const hb_json_node *o, const char *key)
-{
-    const hb_json_node *v = hb_json_object_get(doc, o, key);
-    return v && hb_json_type(v) == HB_JSON_STRING ? hb_json_strdup(doc, v) : NULL;
-}
-
-static char **jlist(const hb_json_doc *doc, const hb_json_node *o, const char *key)
-{
-    const hb_json_node *v = hb_json_object_get(doc, o, key);
-    size_t n = v && hb_json_type(v) == HB_JSON_ARRAY ? hb_json_count(v) : 0;
-    char **out = hb_calloc(n + 1, sizeof *out);
-    size_t k = 0;
-    if (n) {
-        hb_json_iter it = hb_json_iter_init(v);
-        const hb_json_node *e;
-        while (hb_json_array_next(&it, &e))
-            if (hb_json_type(e) == HB_JSON_STRING)
-                out[k++] = hb_json_strdup(doc, e);
-    }
-    return out;
-}
-
 int install_plan_from_lock(install_plan *p, const char *lockfile, const prefix_state *st)
 {
     hb_error err;
@@ -317,16 +292,16 @@ int install_plan_from_lock(install_plan *p, const char *lockfile, const prefix_s
         return cli_fail(CLI_USAGE, "invalid lock file '%s': expected {\"version\": 1, \"packages\": [...]}",
                         lockfile);
     }
-    p->platform = jstr(doc, root, "platform");
-    p->kind = jstr(doc, root, "kind");
-    p->python = jstr(doc, root, "python");
-    p->python_version = jstr(doc, root, "python_version");
+    p->platform = hb_json_get_strdup(doc, root, "platform");
+    p->kind = hb_json_get_strdup(doc, root, "kind");
+    p->python = hb_json_get_strdup(doc, root, "python");
+    p->python_version = hb_json_get_strdup(doc, root, "python_version");
     if (!p->kind)
         p->kind = hb_strdup("conda");
     if (st->kind && strcmp(st->kind, p->kind) != 0)
         status = cli_fail(CLI_USAGE, "lock file '%s' is for a %s environment; %s is a %s one", lockfile, p->kind,
                           p->prefix, st->kind);
-    char **req = jlist(doc, root, "requested");
+    char **req = hb_json_get_strv(doc, root, "requested");
     for (char **r = req; *r; r++) {
         add_requested(p, *r);
         free(*r);
@@ -337,20 +312,20 @@ int install_plan_from_lock(install_plan *p, const char *lockfile, const prefix_s
     const hb_json_node *e;
     size_t index = 0;
     while (status == CLI_OK && hb_json_array_next(&it, &e)) {
-        char *kind = jstr(doc, e, "kind");
+        char *kind = hb_json_get_strdup(doc, e, "kind");
         bool wheel = kind && strcmp(kind, "wheel") == 0;
         plan_pkg *pk = add_pkg(p, wheel);
         conda_record *r = &pk->rec;
-        r->name = jstr(doc, e, "name");
-        r->version = jstr(doc, e, "version");
-        r->build = jstr(doc, e, "build");
-        r->channel = jstr(doc, e, "channel");
-        r->subdir = jstr(doc, e, "subdir");
-        r->fn = jstr(doc, e, "fn");
-        r->url = jstr(doc, e, "url");
-        r->sha256 = jstr(doc, e, "sha256");
-        r->md5 = jstr(doc, e, "md5");
-        r->depends = jlist(doc, e, "depends");
+        r->name = hb_json_get_strdup(doc, e, "name");
+        r->version = hb_json_get_strdup(doc, e, "version");
+        r->build = hb_json_get_strdup(doc, e, "build");
+        r->channel = hb_json_get_strdup(doc, e, "channel");
+        r->subdir = hb_json_get_strdup(doc, e, "subdir");
+        r->fn = hb_json_get_strdup(doc, e, "fn");
+        r->url = hb_json_get_strdup(doc, e, "url");
+        r->sha256 = hb_json_get_strdup(doc, e, "sha256");
+        r->md5 = hb_json_get_strdup(doc, e, "md5");
+        r->depends = hb_json_get_strv(doc, e, "depends");
         const hb_json_node *bn = hb_json_object_get(doc, e, "build_number");
         if (bn)
             hb_json_get_int64(doc, bn, &r->build_number, NULL);
@@ -375,8 +350,8 @@ int install_plan_from_state(install_plan *p, const prefix_state *st)
     strbuf_free(&lock);
     if (doc) {
         const hb_json_node *root = hb_json_root(doc);
-        p->platform = jstr(doc, root, "platform");
-        p->python_version = jstr(doc, root, "python_version");
+        p->platform = hb_json_get_strdup(doc, root, "platform");
+        p->python_version = hb_json_get_strdup(doc, root, "python_version");
         hb_json_free(doc);
     }
     p->kind = hb_strdup(st->kind ? st->kind : "conda");
@@ -396,7 +371,7 @@ int install_plan_from_state(install_plan *p, const prefix_state *st)
         pk->rec.url = dup0(ip->url);
         pk->rec.sha256 = dup0(ip->sha256);
         pk->rec.md5 = dup0(ip->md5);
-        pk->rec.depends = dup_list(ip->depends);
+        pk->rec.depends = hb_strv_dup((const char *const *)ip->depends);
     }
     return CLI_OK;
 }
@@ -479,7 +454,8 @@ void install_plan_print(const install_plan *p, FILE *out)
     for (size_t i = 0; i < p->n; i++) {
         const plan_pkg *pk = &p->pkgs[i];
         if (!pk->keep)
-            fprintf(out, "+ %s %s %s %s\n", pk->rec.name, pk->rec.version, pk->wheel ? "wheel" : pk->rec.build,
+            fprintf(out, "+ %s %s %s %s\n", pk->rec.name, pk->rec.version,
+                    pk->sdist ? "sdist (build)" : pk->wheel ? "wheel" : pk->rec.build,
                     pk->wheel ? pk->rec.fn : pk->rec.channel ? pk->rec.channel : "");
     }
 }
@@ -538,6 +514,11 @@ int install_plan_fetch(install_plan *p, hb_pkg_cache *pc, bool tty)
         if (pk->keep)
             continue;
         pk->item = items[k++];
+        if (pk->item.ok && !pk->rec.sha256 && !pk->rec.md5) {   /* a find-links file: hash it for the lock */
+            char hex[HB_HASH_HEX_MAX];
+            if (hb_hash_file_hex(HB_HASH_SHA256, pk->item.archive, hex, NULL) == 0)
+                pk->rec.sha256 = hb_strdup(hex);
+        }
         if (!pk->item.ok) {
             fprintf(stderr, "hpcbuild: %s %s: %s\n", pk->rec.name, pk->rec.version, pk->item.err.msg);
             status = CLI_FAILED;
@@ -662,7 +643,7 @@ static int stage_history(hb_txn *t, const install_plan *p, hb_error *err)
     }
     for (size_t i = 0; i < p->n; i++) {
         const plan_pkg *pk = &p->pkgs[i];
-        if (!pk->keep)
+        if (!pk->keep && !pk->sdist)
             history_ident(&sb, '+', pk->rec.channel, pk->rec.subdir, pk->rec.name, pk->rec.version, pk->rec.build);
     }
     strbuf_puts(&sb, "# update specs: [");
@@ -724,6 +705,13 @@ static int link_pkg(hb_txn *t, const install_plan *p, const plan_pkg *pk, const 
             requested = strncmp(r, pk->rec.name, n) == 0 &&
                         (r[n] == '\0' || !strchr("abcdefghijklmnopqrstuvwxyz0123456789-_.", r[n]));
         }
+        /* the cache entry remembers that its unpacked tree matched RECORD: no re-hashing */
+        char *entry = hb_strdup(pk->item.extracted);
+        char *slash = strrchr(entry, '/');
+        if (slash)
+            *slash = '\0';
+        char *verified = hb_path_join(entry, "record-verified");
+        free(entry);
         hb_wheel_install_opts wo = {
             .python = strbuf_str(&python),
             .scheme = {sp, sp, "bin", "", strbuf_str(&headers)},
@@ -731,8 +719,10 @@ static int link_pkg(hb_txn *t, const install_plan *p, const plan_pkg *pk, const 
             .requested = requested,
             .direct_url_json = NULL,
             .mode = mode,
+            .verified = verified,
         };
         rc = hb_wheel_install(t, pk->item.extracted, &wo, &files, &nfiles, err);
+        free(verified);
         if (rc == 0)
             rc = stage_wheel_record(t, pk, files, nfiles, err);
         strbuf_free(&python);
@@ -852,7 +842,7 @@ int install_plan_apply(install_plan *p, const prefix_state *st, enum hb_link_mod
             rc = run_link_script(p->prefix, p->pkgs[i].item.extracted, &p->pkgs[i].rec, "pre-link", &err);
     for (int pass = 0; pass < 2; pass++)
         for (size_t i = 0; rc == 0 && i < p->n; i++)
-            if (!p->pkgs[i].keep && p->pkgs[i].wheel == (pass == 1))
+            if (!p->pkgs[i].keep && !p->pkgs[i].sdist && p->pkgs[i].wheel == (pass == 1))
                 rc = link_pkg(t, p, &p->pkgs[i], sp, mode, &err);
     if (rc == 0)
         rc = stage_history(t, p, &err);
@@ -873,9 +863,65 @@ int install_plan_apply(install_plan *p, const prefix_state *st, enum hb_link_mod
         if (!p->pkgs[i].keep && !p->pkgs[i].wheel &&
             run_link_script(p->prefix, p->prefix, &p->pkgs[i].rec, "post-link", &err) != 0)
             status = cli_fail(CLI_FAILED, "%s (the package is installed)", err.msg);
-    size_t added = 0;
+    size_t added = 0, kept = 0;
+    for (size_t i = 0; i < p->n; i++) {
+        added += !p->pkgs[i].keep && !p->pkgs[i].sdist;
+        kept += p->pkgs[i].keep;
+    }
+    printf("%s: %zu added, %zu removed, %zu kept\n", p->prefix, added, p->nremove, kept);
+    return status;
+}
+
+/* --- sdists ------------------------------------------------------------------------------------ */
+
+bool install_plan_has_sdists(const install_plan *p)
+{
     for (size_t i = 0; i < p->n; i++)
-        added += !p->pkgs[i].keep;
-    printf("%s: %zu added, %zu removed, %zu kept\n", p->prefix, added, p->nremove, p->n - added);
+        if (p->pkgs[i].sdist && !p->pkgs[i].keep)
+            return true;
+    return false;
+}
+
+int install_plan_build_sdists(install_plan *p, hb_pkg_cache *pc, const char *site_file, const char *out_dir)
+{
+    hb_error err;
+    hb_site site = {0};
+    bool have_site = site_file && hb_site_load(&site, site_file, &err) == 0;
+    if (site_file && !have_site)
+        return cli_fail(CLI_USAGE, "%s", err.msg);
+    strbuf python = STRBUF_INIT;
+    strbuf_printf(&python, "%s/bin/python", p->prefix);
+    int status = CLI_OK;
+    for (size_t i = 0; status == CLI_OK && i < p->n; i++) {
+        plan_pkg *pk = &p->pkgs[i];
+        if (!pk->sdist || pk->keep)
+            continue;
+        printf("building %s %s from %s (without isolation, in %s)\n", pk->rec.name, pk->rec.version, pk->rec.fn,
+               p->prefix);
+        fflush(stdout);
+        hb_wheel_build_request req = {
+            .source = pk->item.archive,
+            .python = strbuf_str(&python),
+            .site = have_site ? &site : NULL,
+            .cache = pc->root,
+            .out_dir = out_dir,
+        };
+        hb_wheel_build_result res;
+        memset(&res, 0, sizeof res);
+        if (hb_wheel_build(&req, &res, &err) != 0) {
+            if (res.log_tail)
+                fprintf(stderr, "%s\n", res.log_tail);
+            status = cli_fail(CLI_FAILED, "building %s %s failed: %s", pk->rec.name, pk->rec.version, err.msg);
+            if (res.log_path && !strstr(err.msg, res.log_path))
+                fprintf(stderr, "hpcbuild: the build log: %s\n", res.log_path);
+        } else {
+            for (char **w = res.wheels; w && *w; w++)
+                printf("  %s %s\n", res.cache_hit ? "cached:" : "built:", *w);
+        }
+        hb_wheel_build_result_free(&res);
+    }
+    strbuf_free(&python);
+    if (have_site)
+        hb_site_free(&site);
     return status;
 }

@@ -21,6 +21,7 @@
 
 typedef struct plan_pkg {
     bool wheel;
+    bool sdist;              /* a PyPI sdist: built (hb_wheel_build), then installed as its wheel */
     conda_record rec;        /* owned copies (wheels: name, version, fn, url, sha256) */
     bool keep;               /* already installed as it is */
     hb_pkg_item item;        /* the fetch (adds only) */
@@ -61,6 +62,11 @@ void install_plan_print(const install_plan *p, FILE *out);
 int install_plan_fetch(install_plan *p, hb_pkg_cache *pc, bool tty);
 /* The transaction: unlink, link, records, commit. */
 int install_plan_apply(install_plan *p, const prefix_state *st, enum hb_link_mode mode);
+
+/* Builds the plan's sdists (fetched already) with the prefix's Python into out_dir; a CLI status
+ * (a failed build prints the log's last lines and its path). */
+int install_plan_build_sdists(install_plan *p, hb_pkg_cache *pc, const char *site_file, const char *out_dir);
+bool install_plan_has_sdists(const install_plan *p);
 
 /* The lock file text of a plan (hpcbuild.lock, JSON). */
 void install_plan_lock_json(const install_plan *p, strbuf *out);

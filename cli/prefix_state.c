@@ -10,28 +10,6 @@
 #include "hpcbuild/alloc.h"
 #include "hpcbuild/json.h"
 
-static char *get_str(const hb_json_doc *doc, const hb_json_node *obj, const char *key)
-{
-    const hb_json_node *v = hb_json_object_get(doc, obj, key);
-    return v && hb_json_type(v) == HB_JSON_STRING ? hb_json_strdup(doc, v) : NULL;
-}
-
-static char **get_list(const hb_json_doc *doc, const hb_json_node *obj, const char *key)
-{
-    const hb_json_node *v = hb_json_object_get(doc, obj, key);
-    size_t n = v && hb_json_type(v) == HB_JSON_ARRAY ? hb_json_count(v) : 0;
-    char **out = hb_calloc(n + 1, sizeof *out);
-    size_t k = 0;
-    if (n) {
-        hb_json_iter it = hb_json_iter_init(v);
-        const hb_json_node *e;
-        while (hb_json_array_next(&it, &e))
-            if (hb_json_type(e) == HB_JSON_STRING)
-                out[k++] = hb_json_strdup(doc, e);
-    }
-    return out;
-}
-
 static int pkg_cmp(const void *a_, const void *b_)
 {
     const installed_pkg *a = a_, *b = b_;
@@ -62,7 +40,7 @@ static int read_records(prefix_state *st, const char *prefix, hb_error *err)
             rc = -1;
         } else {
             const hb_json_node *root = hb_json_root(doc);
-            char *name = get_str(doc, root, "name"), *version = get_str(doc, root, "version");
+            char *name = hb_json_get_strdup(doc, root, "name"), *version = hb_json_get_strdup(doc, root, "version");
             if (!name || !version) {
                 rc = hb_error_set(err, HB_EINVAL, "'%s': expected a package record with name and version",
                                   strbuf_str(&path));
@@ -74,13 +52,13 @@ static int read_records(prefix_state *st, const char *prefix, hb_error *err)
                 memset(p, 0, sizeof *p);
                 p->name = name;
                 p->version = version;
-                p->build = get_str(doc, root, "build");
-                p->channel = get_str(doc, root, "channel");
-                p->url = get_str(doc, root, "url");
-                p->fn = get_str(doc, root, "fn");
-                p->sha256 = get_str(doc, root, "sha256");
-                p->md5 = get_str(doc, root, "md5");
-                p->depends = get_list(doc, root, "depends");
+                p->build = hb_json_get_strdup(doc, root, "build");
+                p->channel = hb_json_get_strdup(doc, root, "channel");
+                p->url = hb_json_get_strdup(doc, root, "url");
+                p->fn = hb_json_get_strdup(doc, root, "fn");
+                p->sha256 = hb_json_get_strdup(doc, root, "sha256");
+                p->md5 = hb_json_get_strdup(doc, root, "md5");
+                p->depends = hb_json_get_strv(doc, root, "depends");
                 p->wheel = p->build && strcmp(p->build, "pypi_0") == 0;
                 strbuf rel = STRBUF_INIT;
                 strbuf_printf(&rel, "conda-meta/%s", de->d_name);

@@ -26,6 +26,7 @@ typedef struct solve_options {
     pypi_cli_options py;
     char **owned;            /* normalized names in py's lists */
     char **spec_owned;       /* normalized DepURL specs (check_specs) */
+    char *python_owned;      /* py.python when install resolved it (freed with the options) */
     size_t nowned;
     bool pypi;               /* indices, find-links or pypi:: specs: the PyPI side is on */
     bool stats;
@@ -38,6 +39,8 @@ void solve_options_init(solve_options *o, int argc);
 /* Defaults (channel, platform) and spec checks, after parsing. */
 int solve_options_finish(solve_options *o);
 void solve_options_free(solve_options *o);
+/* The site file a solve uses (--site, $HPCBUILD_SITE, /etc/hpcbuild/site.yaml), or NULL. */
+const char *solve_site_path(const solve_options *o);
 
 typedef struct solve_session {
     hb_site site;

@@ -54,3 +54,21 @@ char *hb_strdup(const char *s)
 {
     return hb_strndup(s, strlen(s));
 }
+
+char **hb_strv_dup(const char *const *v)
+{
+    size_t n = 0;
+    while (v && v[n])
+        n++;
+    char **out = hb_calloc(n + 1, sizeof *out);
+    for (size_t i = 0; i < n; i++)
+        out[i] = hb_strdup(v[i]);
+    return out;
+}
+
+void hb_strv_free(char **v)
+{
+    for (char **p = v; p && *p; p++)
+        free(*p);
+    free(v);
+}

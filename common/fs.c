@@ -45,3 +45,10 @@ int hb_write_file_atomic(const char *path, const void *data, size_t len, hb_erro
     strbuf_free(&tmp);
     return rc;
 }
+
+char *hb_path_join(const char *a, const char *b)
+{
+    strbuf sb = STRBUF_INIT;
+    strbuf_printf(&sb, "%s/%s", a, b);
+    return strbuf_detach(&sb);
+}

@@ -1102,3 +1102,25 @@ void hb_json_value(hb_json_writer *w, const hb_json_doc *doc, const hb_json_node
     }
     }
 }
+
+char *hb_json_get_strdup(const hb_json_doc *doc, const hb_json_node *obj, const char *key)
+{
+    const hb_json_node *v = hb_json_object_get(doc, obj, key);
+    return v && hb_json_type(v) == HB_JSON_STRING ? hb_json_strdup(doc, v) : NULL;
+}
+
+char **hb_json_get_strv(const hb_json_doc *doc, const hb_json_node *obj, const char *key)
+{
+    const hb_json_node *v = hb_json_object_get(doc, obj, key);
+    size_t n = v && hb_json_type(v) == HB_JSON_ARRAY ? hb_json_count(v) : 0;
+    char **out = hb_calloc(n + 1, sizeof *out);
+    size_t k = 0;
+    if (n) {
+        hb_json_iter it = hb_json_iter_init(v);
+        const hb_json_node *e;
+        while (hb_json_array_next(&it, &e))
+            if (hb_json_type(e) == HB_JSON_STRING)
+                out[k++] = hb_json_strdup(doc, e);
+    }
+    return out;
+}

@@ -1,6 +1,7 @@
 /* conda_link.c — linking an unpacked conda package into a prefix, and unlinking it
  * (conda_link.h).  The package's paths come from info/paths.json (or the legacy info/files,
  * info/has_prefix, info/no_link); everything is staged through the transaction. */
+#include "hpcbuild/fs.h"
 #include "hpcbuild/conda_link.h"
 
 #include <dirent.h>
@@ -53,13 +54,6 @@ typedef struct pkg_info {
     bool noarch_python;
 } pkg_info;
 
-static char *path_join(const char *a, const char *b)
-{
-    strbuf sb = STRBUF_INIT;
-    strbuf_printf(&sb, "%s/%s", a, b);
-    return strbuf_detach(&sb);
-}
-
 static link_entry *entry_add(entry_list *l, const char *path)
 {
     if (l->n == l->cap) {
@@ -102,7 +96,7 @@ static int check_relpath(const char *p, const char *pkgdir, const char *file, hb
 /* info/<name> parsed as JSON, or NULL with *missing when the file does not exist. */
 static hb_json_doc *read_info_json(const char *pkgdir, const char *name, bool *missing, hb_error *err)
 {
-    char *path = path_join(pkgdir, name);
+    char *path = hb_path_join(pkgdir, name);
     struct stat st;
     hb_json_doc *doc = NULL;
     *missing = stat(path, &st) != 0 && errno == ENOENT;
@@ -201,7 +195,7 @@ static int read_paths_json(entry_list *l, const char *pkgdir, const hb_json_doc 
 /* The lines of info/<name> (without line ends, empty ones skipped); NULL when it is missing. */
 static char **read_info_lines(const char *pkgdir, const char *name, size_t *n)
 {
-    char *path = path_join(pkgdir, name);
+    char *path = hb_path_join(pkgdir, name);
     strbuf sb = STRBUF_INIT;
     int rc = hb_read_file(path, &sb, NULL);
     free(path);
@@ -291,7 +285,7 @@ static int has_prefix_line(entry_list *l, const char *line, size_t lineno, const
 /* Fills in what paths.json would say about a legacy entry, from the file itself. */
 static int legacy_stat(link_entry *e, const char *pkgdir, hb_error *err)
 {
-    char *src = path_join(pkgdir, e->path);
+    char *src = hb_path_join(pkgdir, e->path);
     struct stat st;
     int rc = 0;
     if (lstat(src, &st) != 0)
@@ -354,9 +348,9 @@ static int map_dests(entry_list *l, const pkg_info *pkg, const char *site_packag
         link_entry *e = &l->v[i];
         const char *rest;
         if (pkg->noarch_python && has_dir_prefix(e->path, "site-packages", &rest))
-            e->dest = path_join(site_packages, rest);
+            e->dest = hb_path_join(site_packages, rest);
         else if (pkg->noarch_python && has_dir_prefix(e->path, "python-scripts", &rest))
-            e->dest = path_join("bin", rest);
+            e->dest = hb_path_join("bin", rest);
         else
             e->dest = hb_strdup(e->path);
     }
@@ -371,7 +365,7 @@ static int stage_replaced(hb_txn *t, link_entry *e, const char *src, const char 
     strbuf in = STRBUF_INIT, out = STRBUF_INIT;
     int rc = hb_read_file(src, &in, err);
     if (rc == 0 && e->binary) {
-        char *name = path_join(hb_txn_prefix(t), e->dest);
+        char *name = hb_path_join(hb_txn_prefix(t), e->dest);
         rc = hb_conda_replace_binary(in.buf ? in.buf : (char[1]){0}, in.len, e->placeholder, prefix,
                                      name, err);
         free(name);
@@ -393,7 +387,7 @@ static int stage_entry(hb_txn *t, link_entry *e, const pkg_info *pkg, const char
 {
     if (e->type == PT_DIRECTORY)
         return hb_txn_mkdir(t, e->dest, err);
-    char *src = path_join(pkg->dir, e->path);
+    char *src = hb_path_join(pkg->dir, e->path);
     struct stat st;
     int rc = 0;
     if (lstat(src, &st) != 0) {
@@ -462,7 +456,7 @@ static int stage_entry_points(hb_txn *t, entry_list *l, const pkg_info *pkg, con
     const hb_json_node *noarch = hb_json_object_get(doc, hb_json_root(doc), "noarch");
     hb_json_iter it = hb_json_iter_init(hb_json_object_get(doc, noarch, "entry_points"));
     const hb_json_node *v;
-    char *python = path_join(prefix, "bin/python");
+    char *python = hb_path_join(prefix, "bin/python");
     int rc = 0;
     while (rc == 0 && hb_json_array_next(&it, &v)) {
         char *spec = hb_json_strdup(doc, v), *name, *module, *func;
@@ -475,7 +469,7 @@ static int stage_entry_points(hb_txn *t, entry_list *l, const pkg_info *pkg, con
         }
         strbuf script = STRBUF_INIT;
         hb_script_entry_point(&script, python, module, func);
-        char *dest = path_join("bin", name);
+        char *dest = hb_path_join("bin", name);
         link_entry *e = entry_add(l, dest);
         e->dest = dest;
         e->type = PT_ENTRY_POINT;
@@ -676,7 +670,7 @@ static void pkg_close(pkg_info *pkg)
 static char *absolute_prefix(const char *prefix)
 {
     char cwd[PATH_MAX];
-    char *abs = prefix[0] == '/' || !getcwd(cwd, sizeof cwd) ? hb_strdup(prefix) : path_join(cwd, prefix);
+    char *abs = prefix[0] == '/' || !getcwd(cwd, sizeof cwd) ? hb_strdup(prefix) : hb_path_join(cwd, prefix);
     size_t n = strlen(abs);
     while (n > 1 && abs[n - 1] == '/')
         abs[--n] = '\0';
@@ -772,7 +766,7 @@ static int remove_pycache(hb_txn *t, const char *py, hb_error *err)
     size_t stemlen = strlen(stem) - 3;
     strbuf rel = STRBUF_INIT;
     strbuf_printf(&rel, "%.*s%s__pycache__", (int)dirlen, py, slash ? "/" : "");
-    char *abs = path_join(hb_txn_prefix(t), strbuf_str(&rel));
+    char *abs = hb_path_join(hb_txn_prefix(t), strbuf_str(&rel));
     DIR *d = opendir(abs);
     free(abs);
     int rc = 0;
@@ -782,7 +776,7 @@ static int remove_pycache(hb_txn *t, const char *py, hb_error *err)
         if (strncmp(de->d_name, stem, stemlen) != 0 || de->d_name[stemlen] != '.' || dn < 4 ||
             strcmp(de->d_name + dn - 4, ".pyc") != 0)
             continue;
-        char *pyc = path_join(strbuf_str(&rel), de->d_name);
+        char *pyc = hb_path_join(strbuf_str(&rel), de->d_name);
         if (hb_txn_exists(t, pyc))
             rc = hb_txn_remove(t, pyc, err);
         free(pyc);
@@ -800,7 +794,7 @@ static int unlink_path(hb_txn *t, const hb_json_doc *doc, const hb_json_node *pa
     if (!p)
         return hb_error_set(err, HB_EINVAL, "conda-meta record '%s': expected string paths", record);
     /* Directories go by themselves once empty. */
-    char *abs = path_join(hb_txn_prefix(t), p);
+    char *abs = hb_path_join(hb_txn_prefix(t), p);
     struct stat st;
     bool dir = lstat(abs, &st) == 0 && S_ISDIR(st.st_mode);
     free(abs);
@@ -815,7 +809,7 @@ static int unlink_path(hb_txn *t, const hb_json_doc *doc, const hb_json_node *pa
 
 int hb_conda_unlink(hb_txn *t, const char *record, hb_error *err)
 {
-    char *abs = path_join(hb_txn_prefix(t), record);
+    char *abs = hb_path_join(hb_txn_prefix(t), record);
     hb_json_doc *doc = hb_json_parse_file(abs, err);
     free(abs);
     if (!doc)

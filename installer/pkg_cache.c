@@ -95,13 +95,6 @@ typedef struct pkg_job {
     hb_error err;
 } pkg_job;
 
-static char *path_join(const char *dir, const char *name)
-{
-    strbuf sb = STRBUF_INIT;
-    strbuf_printf(&sb, "%s/%s", dir, name);
-    return strbuf_detach(&sb);
-}
-
 /* The archive's name: it->filename, else the URL's last segment (without ?query or #fragment). */
 static char *item_filename(const hb_pkg_item *it, hb_error *err)
 {
@@ -153,9 +146,9 @@ static int job_init(pkg_job *j, const hb_pkg_cache *c, hb_pkg_item *it, const ch
     j->filename = item_filename(it, &j->err);
     if (!j->filename)
         return -1;
-    j->dir = path_join(c->pkgs, key);
-    j->archive = path_join(j->dir, j->filename);
-    j->extracted = path_join(j->dir, "x");
+    j->dir = hb_path_join(c->pkgs, key);
+    j->archive = hb_path_join(j->dir, j->filename);
+    j->extracted = hb_path_join(j->dir, "x");
     strbuf sb = STRBUF_INIT;
     strbuf_printf(&sb, "%s/%s.lock", c->pkgs, key);
     j->lock_path = strbuf_detach(&sb);
@@ -244,7 +237,7 @@ static void remove_tree(const char *path)
 /* Reads <dir>/ok: 1 with the recorded sha256 and size, 0 when absent or malformed. */
 static int read_ok(const pkg_job *j, char sha[HB_HASH_HEX_MAX], long long *size)
 {
-    char *path = path_join(j->dir, "ok");
+    char *path = hb_path_join(j->dir, "ok");
     FILE *f = fopen(path, "r");
     free(path);
     if (!f)
@@ -289,7 +282,7 @@ static bool entry_complete(const pkg_job *j)
 
 static int write_ok(pkg_job *j, const char *sha, long long size)
 {
-    char *path = path_join(j->dir, "ok");
+    char *path = hb_path_join(j->dir, "ok");
     char line[128];
     int len = snprintf(line, sizeof line, "%s %lld\n", sha, size);
     int rc = hb_write_file_atomic(path, line, (size_t)len, &j->err);
@@ -326,7 +319,7 @@ static void remove_stale_unpackings(const pkg_job *j)
     while ((e = readdir(d))) {
         if (strncmp(e->d_name, "x.tmp.", 6) != 0)
             continue;
-        char *path = path_join(j->dir, e->d_name);
+        char *path = hb_path_join(j->dir, e->d_name);
         remove_tree(path);
         free(path);
     }
@@ -344,7 +337,7 @@ static int job_prepare(pkg_job *j)
     long long size;
     if (archive_verified(j, sha, &size) || adopt_archive(j))
         return 0;
-    char *ok = path_join(j->dir, "ok");
+    char *ok = hb_path_join(j->dir, "ok");
     unlink(ok);
     free(ok);
     remove_tree(j->extracted);

@@ -1,8 +1,10 @@
 /* wheel_install.c — an unpacked wheel into a prefix, and out again (wheel_install.h). */
+#include "hpcbuild/fs.h"
 #include "hpcbuild/wheel_install.h"
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -203,6 +205,11 @@ static int walk_files(const char *root, const char *rel, bool skip_pycache, str_
 
 /* ---- installing ---- */
 
+typedef struct verified_row {
+    char *path, *hash;
+    long long size;
+} verified_row;
+
 typedef struct installer {
     hb_txn *t;
     const char *dir;
@@ -213,6 +220,10 @@ typedef struct installer {
     str_list dests;      /* prefix-relative, in install order */
     str_list hashes;     /* "sha256=..." of each dest */
     long long *sizes;
+    verified_row *known; /* o->verified's rows, sorted by path */
+    size_t nknown;
+    strbuf checked;      /* every file's row, for o->verified */
+    bool all_known;
 } installer;
 
 static void installed_add(installer *in, char *dest, char *hash, long long size)
@@ -342,14 +353,77 @@ static char *destination(const installer *in, const char *rel, bool *is_script, 
     return path_join(dir, slash + 1);
 }
 
-/* One file of the wheel, checked against its RECORD row and staged. */
+static int cmp_verified(const void *a, const void *b)
+{
+    return strcmp(((const verified_row *)a)->path, ((const verified_row *)b)->path);
+}
+
+/* o->verified's rows (none when it is missing or damaged: everything is checked again). */
+static void load_verified(installer *in)
+{
+    FILE *f = in->o->verified ? fopen(in->o->verified, "r") : NULL;
+    if (!f)
+        return;
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n;
+    bool ok = true;
+    while (ok && (n = getline(&line, &cap, f)) > 0) {
+        char *t1 = strchr(line, '\t'), *t2 = t1 ? strchr(t1 + 1, '\t') : NULL;
+        ok = line[n - 1] == '\n' && t1 && t2;
+        if (!ok)
+            break;
+        line[n - 1] = '\0';
+        in->known = hb_reallocarray(in->known, in->nknown + 1, sizeof *in->known);
+        verified_row *r = &in->known[in->nknown++];
+        r->hash = hb_strndup(line, (size_t)(t1 - line));
+        r->size = strtoll(t1 + 1, NULL, 10);
+        r->path = hb_strdup(t2 + 1);
+    }
+    free(line);
+    fclose(f);
+    if (!ok) {
+        for (size_t i = 0; i < in->nknown; i++) {
+            free(in->known[i].path);
+            free(in->known[i].hash);
+        }
+        free(in->known);
+        in->known = NULL;
+        in->nknown = 0;
+        return;
+    }
+    qsort(in->known, in->nknown, sizeof *in->known, cmp_verified);
+}
+
+static void free_verified(installer *in)
+{
+    for (size_t i = 0; i < in->nknown; i++) {
+        free(in->known[i].path);
+        free(in->known[i].hash);
+    }
+    free(in->known);
+    strbuf_free(&in->checked);
+}
+
+/* One file of the wheel, checked against its RECORD row (or known checked) and staged. */
 static int install_file(installer *in, const char *rel, hb_record_row *row, hb_error *err)
 {
     char *src = path_join(in->dir, rel), *hash = NULL;
     long long size = 0;
     bool is_script;
     char *dest = NULL;
-    int rc = hb_record_check_file(row, src, &hash, &size, err);
+    verified_row key = {(char *)rel, NULL, 0};
+    const verified_row *k = in->nknown ? bsearch(&key, in->known, in->nknown, sizeof *in->known, cmp_verified) : NULL;
+    int rc = 0;
+    if (k) {
+        hash = hb_strdup(k->hash);
+        size = k->size;
+    } else {
+        in->all_known = false;
+        rc = hb_record_check_file(row, src, &hash, &size, err);
+    }
+    if (rc == 0 && in->o->verified && !strchr(rel, '\n'))
+        strbuf_printf(&in->checked, "%s\t%lld\t%s\n", hash, size, rel);
     if (rc == 0) {
         dest = destination(in, rel, &is_script, err);
         rc = dest ? claim(in, dest, rel, err) : -1;
@@ -399,6 +473,8 @@ static int install_wheel_files(installer *in, hb_error *err)
     if (files.n)
         qsort(files.v, files.n, sizeof *files.v, cmp_str);
     bool *used = hb_calloc(nrows + 1, sizeof *used);
+    load_verified(in);
+    in->all_known = true;
     for (size_t i = 0; rc == 0 && i < files.n; i++) {
         const char *rel = files.v[i];
         if (skipped_dist_info_file(in, rel))
@@ -420,6 +496,9 @@ static int install_wheel_files(installer *in, hb_error *err)
             rc = hb_error_set(err, HB_EINVAL, "%s line %zu lists '%s', which the wheel at '%s' does not have",
                               what, rows[i].line, p, in->dir);
     }
+    if (rc == 0 && in->o->verified && !in->all_known)   /* remembered for next time (a cache: best effort) */
+        hb_write_file_atomic(in->o->verified, in->checked.buf ? in->checked.buf : "", in->checked.len, NULL);
+    free_verified(in);
     free(used);
     str_list_free(&files);
     hb_record_rows_free(rows, nrows);
@@ -529,7 +608,7 @@ int hb_wheel_install(hb_txn *t, const char *dir, const hb_wheel_install_opts *o,
         *nfiles = 0;
     if (check_opts(o, err) != 0)
         return -1;
-    installer in = {t, dir, o, NULL, NULL, NULL, {NULL, 0}, {NULL, 0}, NULL};
+    installer in = {t, dir, o, NULL, NULL, NULL, {NULL, 0}, {NULL, 0}, NULL, NULL, 0, STRBUF_INIT, true};
     int rc = find_dist_info(dir, o->project, &in.dist_info, err);
     if (rc == 0) {
         size_t stem = strlen(in.dist_info) - strlen(".dist-info");

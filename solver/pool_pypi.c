@@ -60,13 +60,6 @@ struct pool_pypi {
     void *external_ctx;
 };
 
-static void free_list(char **v)
-{
-    for (char **r = v; r && *r; r++)
-        free(*r);
-    free(v);
-}
-
 void hb_pypi_dist_clear(hb_pypi_dist *d)
 {
     if (!d)
@@ -82,8 +75,8 @@ void hb_pypi_dist_clear(hb_pypi_dist *d)
     free(d->requires_python);
     free(d->core_metadata_sha256);
     free(d->label);
-    free_list(d->requires_dist);
-    free_list(d->external);
+    hb_strv_free(d->requires_dist);
+    hb_strv_free(d->external);
     memset(d, 0, sizeof *d);
 }
 
@@ -665,25 +658,14 @@ static void set_extra_requires(hb_pool *p, Id s)
     queue_free(&deps);
 }
 
-static char **copy_list(const char *const *v)
-{
-    size_t n = 0;
-    while (v && v[n])
-        n++;
-    char **out = hb_calloc(n + 1, sizeof *out);
-    for (size_t i = 0; i < n; i++)
-        out[i] = hb_strdup(v[i]);
-    return out;
-}
-
 int hb_pool_pypi_expand(hb_pool *p, hb_pypi_dist *d, const char *const *requires_dist,
                         const char *const *external, bool needs_build, hb_error *err)
 {
     (void)err;
-    free_list(d->requires_dist);
-    free_list(d->external);
-    d->requires_dist = copy_list(requires_dist);
-    d->external = copy_list(external);
+    hb_strv_free(d->requires_dist);
+    hb_strv_free(d->external);
+    d->requires_dist = hb_strv_dup(requires_dist);
+    d->external = hb_strv_dup(external);
     d->needs_build = needs_build;
     d->expanded = true;
     Queue deps;

@@ -9,6 +9,7 @@ export formats, a second writer on the same prefix, hash mismatches and a flaky 
 SIGKILL at random points of many installs: the prefix is always the old or the new environment.
 """
 import hashlib
+import io
 import json
 import os
 import random
@@ -16,6 +17,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tarfile
 import tempfile
 import time
 
@@ -98,7 +100,19 @@ def build_world(tmp):
         pyindex.make_wheel(wd, "hbt-dep", "1.1"),
         pyindex.make_wheel(wd, "hbt-dep", "1.2"),
     ]
-    pyindex.write_index(os.path.join(tmp, "idx"), wheels)
+    # sdists: one that builds with setuptools (no isolation, in the target env), one whose backend
+    # does not exist (the build fails: the environment must stay as it was)
+    sdists = [pyindex.make_sdist(wd, "hbt-src", "1.0", requires_dist=["hbt-dep>=1"])]
+    broken = os.path.join(wd, "hbt_broken-1.0.tar.gz")
+    with tarfile.open(broken, "w:gz") as tf:
+        for name, data in (("hbt_broken-1.0/PKG-INFO",
+                            b"Metadata-Version: 2.2\nName: hbt-broken\nVersion: 1.0\n"),
+                           ("hbt_broken-1.0/pyproject.toml",
+                            b'[build-system]\nrequires = []\nbuild-backend = "hbt_no_such_backend"\n')):
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            tf.addfile(info, io.BytesIO(data))
+    pyindex.write_index(os.path.join(tmp, "idx"), wheels + sdists + [broken])
     return chan, wheels
 
 
@@ -274,7 +288,41 @@ def run_cases(tmp, base, env, log):
     T.check("scripts.pre-unlink", rc == 0 and os.path.exists(marker) and open(marker).read() == "hooked\n",
             out + err)
 
-    # 11. SIGKILL at random points: always the old or the new environment, the next run completes it
+    # 11. an sdist is built in the environment (pass 1 installs its dependencies, the build runs
+    #     with the environment's Python, pass 2 installs the wheel); a failing build puts the
+    #     environment back as it was
+    senv = os.path.join(tmp, "sdist-env")
+    rc, out, err = hb("install", "-p", senv, "--python", PY, "--platform", "linux-64", "--site", "none",
+                      "--index", idx, "pypi::hbt-src", env=env)
+    run = subprocess.run([os.path.join(senv, "bin", "python"), "-c", "import hbt_src, hbt_dep; print('ok')"],
+                         capture_output=True, text=True)
+    T.check("sdist.built", rc == 0 and "building hbt-src 1.0" in out and run.stdout == "ok\n", (out, err, run.stderr))
+    before = tree(senv)
+    rc, out, err = hb("install", "-p", senv, "--platform", "linux-64", "--site", "none", "--index", idx,
+                      "pypi::hbt-broken", env=env)
+    after = tree(senv)
+    changed = sorted(k for k in set(before) | set(after) if before.get(k) != after.get(k))
+    # (conda-meta/history keeps the attempt and the way back, as conda's does)
+    T.check("sdist.failed-build", rc == 1 and "hbt_no_such_backend" in out + err and ".log" in err
+            and changed in ([], ["conda-meta/history"]), (out, err, changed))
+
+    # 12. hpcbuild build: an sdist file, then NAME==VERSION from the index into a prefix (its build
+    #     requirements installed there first); a repeat is a cache hit
+    out_dir = os.path.join(tmp, "built")
+    sdist = os.path.join(tmp, "idx", "files", "hbt_src-1.0.tar.gz")
+    rc, out, err = hb("build", sdist, "--python", PY, "--site", "none", "-o", out_dir, env=env)
+    wheel = out.strip().splitlines()[-1] if out.strip() else ""
+    T.check("build.sdist", rc == 0 and wheel.endswith(".whl") and os.path.exists(wheel), (out, err))
+    rc, out, err = hb("build", sdist, "--python", PY, "--site", "none", "-o", out_dir, env=env)
+    T.check("build.cache-hit", rc == 0 and "cache hit" in err, (out, err))
+    rc, out, err = hb("build", "hbt-src==1.0", "-p", senv, "--site", "none", "--platform", "linux-64",
+                      "--index", idx, "-o", out_dir, env=env)
+    T.check("build.name-version", rc == 0 and out.strip().endswith(".whl"), (out, err))
+    rc, out, err = hb("build", os.path.join(tmp, "wd", "hbt_broken-1.0.tar.gz"), "--python", PY, "--site", "none",
+                      "-o", out_dir, env=env)
+    T.check("build.failure", rc == 1 and "hbt_no_such_backend" in err and ".log" in err, (out, err))
+
+    # 13. SIGKILL at random points: always the old or the new environment, the next run completes it
     kill_cases(tmp, base, env)
 
 

@@ -16,5 +16,8 @@ void *hb_realloc(void *p, size_t n);
 void *hb_reallocarray(void *p, size_t n, size_t size);
 char *hb_strdup(const char *s);
 char *hb_strndup(const char *s, size_t n);
+/* A deep copy of a NULL-terminated string list (NULL gives an empty list), and its free. */
+char **hb_strv_dup(const char *const *v);
+void hb_strv_free(char **v);
 
 #endif

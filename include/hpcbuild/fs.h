@@ -3,6 +3,7 @@
  * hb_write_file_atomic writes len bytes to path through a temporary file in the same
  * directory (mode 0644) renamed over path, so readers see the old file or the whole new one,
  * never a part.  Returns 0, or -1 with err naming the path (the temporary file is removed).
+ * hb_path_join joins two path parts with one '/'.
  */
 #ifndef HPCBUILD_FS_H
 #define HPCBUILD_FS_H
@@ -12,5 +13,7 @@
 #include "hpcbuild/error.h"
 
 int hb_write_file_atomic(const char *path, const void *data, size_t len, hb_error *err);
+/* "a/b" (malloc'd). */
+char *hb_path_join(const char *a, const char *b);
 
 #endif

@@ -91,6 +91,10 @@ const hb_json_node *hb_json_object_getn(const hb_json_doc *doc, const hb_json_no
                                         const char *key, size_t keylen);
 /* Array element i (a linear walk), or NULL. */
 const hb_json_node *hb_json_array_at(const hb_json_node *v, size_t i);
+/* obj[key] as a new string when it is one, else NULL; obj[key] as a new NULL-terminated list of
+ * its string elements (others skipped; empty when missing or not an array). */
+char *hb_json_get_strdup(const hb_json_doc *doc, const hb_json_node *obj, const char *key);
+char **hb_json_get_strv(const hb_json_doc *doc, const hb_json_node *obj, const char *key);
 
 /* Iteration over an array's elements or an object's members:
  *     hb_json_iter it = hb_json_iter_init(obj);

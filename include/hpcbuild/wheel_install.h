@@ -33,6 +33,10 @@ typedef struct hb_wheel_install_opts {
     bool requested;
     const char *direct_url_json;   /* or NULL */
     enum hb_link_mode mode;        /* how unchanged files are staged from dir (default hardlink) */
+    const char *verified;          /* or NULL: a file remembering that dir's files matched RECORD
+                                      (lines "sha256=...<TAB>size<TAB>path"); read to skip re-hashing
+                                      an unchanged, already checked tree (a package cache entry),
+                                      written after a full check */
 } hb_wheel_install_opts;
 
 int hb_wheel_install(hb_txn *t, const char *dir, const hb_wheel_install_opts *o, char ***files,

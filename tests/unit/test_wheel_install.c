@@ -250,7 +250,7 @@ static int install(const char *prefix, const char *wheel, hb_error *err)
         return -1;
     hb_wheel_install_opts o = {"/usr/bin/python3",
                                {"lib/site-packages", "lib/site-packages", "bin", "", "include/modx"},
-                               "mod-x", true, "{}", HB_LINK_COPY};
+                               "mod-x", true, "{}", HB_LINK_COPY, NULL};
     char **files;
     size_t n;
     if (hb_wheel_install(t, wheel, &o, &files, &n, err) != 0) {

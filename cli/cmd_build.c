@@ -1,0 +1,291 @@
+/* hpcbuild build: a wheel from an sdist, a source directory or NAME==VERSION on an index, built
+ * without isolation in a target environment against the site (wheel_build.h), through the build
+ * cache.  With -p PREFIX the build requirements are installed there first (`hpcbuild install`). */
+#include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "hpcbuild/alloc.h"
+#include "hpcbuild/fetch_cache.h"
+#include "hpcbuild/fs.h"
+#include "hpcbuild/pkg_cache.h"
+#include "hpcbuild/pool_pypi.h"
+#include "hpcbuild/process.h"
+#include "hpcbuild/pyname.h"
+#include "hpcbuild/site.h"
+#include "hpcbuild/wheel_build.h"
+#include "solve.h"
+
+static const char build_help[] =
+    "usage: hpcbuild build SOURCE [-p PREFIX] [--python PATH] [--site FILE] [-o OUTDIR]\n"
+    "                      [--config-setting K=V]... [--env K=V]... [--no-cache] [solve options]\n\n"
+    "Builds a wheel from SOURCE (an sdist file, a source directory, or NAME==VERSION found on the\n"
+    "indices given with --index / --find-links) with the PEP 517 hooks called directly in the target\n"
+    "Python: no isolated environment, so the build links against what the environment and the site\n"
+    "have (the site's MPI, BLAS, CUDA and compilers: CC, MPICC, CUDA_HOME... come from the site file).\n"
+    "With -p PREFIX the target is PREFIX/bin/python and the build requirements ([build-system]\n"
+    "requires, what get_requires_for_build_wheel asks for, the PEP 725 [external] build and host\n"
+    "DepURLs) are installed into PREFIX first with `hpcbuild install` (the solve options are passed\n"
+    "on); without it they must already be there (they are listed).  Builds are cached under\n"
+    "$HPCBUILD_CACHE/builds by source, config, environment, site fingerprint and Python ABI: a\n"
+    "repeat is a hit, a changed MPI is a miss that says why.  Prints the wheel paths.\n\n"
+    "  -o OUTDIR               where the wheels go (default: .)\n"
+    "  --config-setting K=V    a PEP 517 config_settings entry (repeatable; also -C K=V)\n"
+    "  --env K=V               an environment override for the build (repeatable)\n"
+    "  --no-cache              build even when the cache has it\n\n"
+    "Exit status: 0 built or cached, 1 the build failed (the log's last lines and its path are\n"
+    "shown), 2 invalid input.  Example: hpcbuild build dist/mpi4py-4.0.1.tar.gz -p ~/envs/sim\n";
+
+typedef struct build_opts {
+    solve_options so;
+    const char *source, *prefix, *python, *out;
+    const char **env, **config;
+    size_t nenv, nconfig;
+    bool no_cache;
+    const char **forward;   /* the solve options as given, for `hpcbuild install` */
+    size_t nforward;
+} build_opts;
+
+static int parse(int argc, char **argv, build_opts *o, bool *help)
+{
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (cli_is_help(a)) {
+            *help = true;
+            return CLI_OK;
+        }
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (a[0] != '-') {
+            if (o->source)
+                return cli_fail(CLI_USAGE, "build takes one SOURCE ('%s' and '%s' given)", o->source, a);
+            o->source = a;
+        } else if ((strcmp(a, "-p") == 0 || strcmp(a, "--prefix") == 0) && v) {
+            o->prefix = argv[++i];
+        } else if (strcmp(a, "-o") == 0 && v) {
+            o->out = argv[++i];
+        } else if ((strcmp(a, "--config-setting") == 0 || strcmp(a, "-C") == 0) && v && strchr(v, '=')) {
+            o->config[o->nconfig++] = argv[++i];
+        } else if (strcmp(a, "--env") == 0 && v && strchr(v, '=')) {
+            o->env[o->nenv++] = argv[++i];
+        } else if (strcmp(a, "--no-cache") == 0) {
+            o->no_cache = true;
+        } else {
+            int start = i;
+            bool used;
+            int rc = solve_parse_option(argc, argv, &i, &o->so, &used);
+            if (rc)
+                return rc;
+            if (!used)
+                return cli_fail(CLI_USAGE, "unknown option or missing value '%s' (see hpcbuild build --help)", a);
+            for (int k = start; k <= i; k++)
+                o->forward[o->nforward++] = argv[k];
+        }
+    }
+    if (!o->source)
+        return cli_fail(CLI_USAGE, "build needs a SOURCE (an sdist, a directory or NAME==VERSION)");
+    o->python = o->so.py.python;
+    return CLI_OK;
+}
+
+typedef struct requires_ctx {
+    const build_opts *o;
+} requires_ctx;
+
+static const char *const stage_names[] = {"[build-system] requires", "[external] build/host requires",
+                                          "get_requires_for_build_wheel"};
+
+/* With -p: `hpcbuild install -p PREFIX <solve options> SPEC...`; without: the list, on stderr. */
+static int install_requires(void *ctx, hb_build_stage stage, char *const *requires, hb_error *err)
+{
+    const build_opts *o = ((requires_ctx *)ctx)->o;
+    if (!requires || !requires[0])
+        return 0;
+    fprintf(stderr, "hpcbuild: %s:", stage_names[stage]);
+    for (size_t i = 0; requires[i]; i++)
+        fprintf(stderr, " %s", requires[i]);
+    fputc('\n', stderr);
+    if (!o->prefix)
+        return 0;
+    size_t n = 0;
+    while (requires[n])
+        n++;
+    const char **argv = hb_calloc(o->nforward + n + 6, sizeof *argv);
+    size_t k = 0;
+    argv[k++] = "/proc/self/exe";
+    argv[k++] = "install";
+    argv[k++] = "-p";
+    argv[k++] = o->prefix;
+    for (size_t i = 0; i < o->nforward; i++)
+        argv[k++] = o->forward[i];
+    char **owned = hb_calloc(n + 1, sizeof *owned);
+    for (size_t i = 0; i < n; i++) {
+        if (stage == HB_STAGE_EXTERNAL) {
+            argv[k++] = requires[i];   /* a DepURL: the site (or a conda package) provides it */
+        } else {
+            strbuf sb = STRBUF_INIT;
+            strbuf_printf(&sb, "%s", requires[i]);   /* either ecosystem may satisfy it */
+            owned[i] = strbuf_detach(&sb);
+            argv[k++] = owned[i];
+        }
+    }
+    process_result r;
+    int rc = process_run(argv, &r, err);
+    if (rc == 0) {
+        fputs(r.out, stdout);
+        if (r.exit_status != 0)
+            rc = hb_error_set(err, HB_EIO, "installing the %s into %s failed: %.600s", stage_names[stage], o->prefix,
+                              r.err);
+        process_result_free(&r);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(owned[i]);
+    free(owned);
+    free(argv);
+    return rc;
+}
+
+/* NAME==VERSION: the sdist the indices have for it, fetched into the package cache. */
+static int find_sdist(build_opts *o, hb_pkg_cache *pc, char **archive)
+{
+    strbuf spec = STRBUF_INIT;
+    strbuf_printf(&spec, "pypi::%s", o->source);
+    o->so.specs[o->so.nspecs++] = strbuf_str(&spec);
+    o->so.py.no_binary = hb_reallocarray(o->so.py.no_binary, o->so.py.nno_binary + 1, sizeof *o->so.py.no_binary);
+    /* only the project itself from source: its dependencies may be wheels */
+    char *name = pyname_canonicalize(o->source, strcspn(o->source, "=<>!~ ["));
+    o->so.owned = hb_reallocarray(o->so.owned, o->so.nowned + 1, sizeof *o->so.owned);
+    o->so.owned[o->so.nowned++] = name;
+    o->so.py.no_binary[o->so.py.nno_binary++] = name;
+    o->so.py.ignore_installed = true;
+    o->so.pypi = true;
+    int status = solve_options_finish(&o->so);
+    solve_session s;
+    memset(&s, 0, sizeof s);
+    hb_solve_result res = {0};
+    if (status == CLI_OK)
+        status = solve_session_open(&o->so, &s);
+    if (status == CLI_OK) {
+        status = solve_session_solve(&o->so, &s, &res);
+        if (status != CLI_OK && res.problems)
+            solve_print_problems(&res);
+    }
+    const hb_pypi_dist *d = NULL;
+    for (size_t i = 0; status == CLI_OK && i < res.npicks; i++)
+        if (res.picks[i].dist && !res.picks[i].dist->wheel && o->so.specs[0] &&
+            strstr(o->source, res.picks[i].dist->name) == o->source)
+            d = res.picks[i].dist;
+    if (status == CLI_OK && !d)
+        status = cli_fail(CLI_FAILED, "no sdist of %s on the indices given (--index, --find-links)", o->source);
+    if (d) {
+        hb_pkg_item it = {.url = d->url, .filename = d->filename, .sha256 = d->sha256, .size = -1};
+        hb_error err;
+        if (hb_pkg_cache_fetch(pc, &it, 1, NULL, NULL, NULL, NULL, &err) != 0 || !it.ok)
+            status = cli_fail(CLI_FAILED, "%s", it.err.msg[0] ? it.err.msg : err.msg);
+        else
+            *archive = hb_strdup(it.archive);
+        hb_pkg_item_free(&it);
+    }
+    hb_solve_result_free(&res);
+    if (s.pool || s.py)
+        solve_session_close(&s);
+    strbuf_free(&spec);
+    return status;
+}
+
+static bool is_name_version(const char *s)
+{
+    struct stat st;
+    return strstr(s, "==") && stat(s, &st) != 0;
+}
+
+int cmd_build(int argc, char **argv)
+{
+    build_opts o;
+    memset(&o, 0, sizeof o);
+    solve_options_init(&o.so, argc);
+    o.env = hb_calloc((size_t)argc + 1, sizeof *o.env);
+    o.config = hb_calloc((size_t)argc + 1, sizeof *o.config);
+    o.forward = hb_calloc((size_t)argc + 1, sizeof *o.forward);
+    bool help = false;
+    int status = parse(argc, argv, &o, &help);
+    hb_pkg_cache pc = {0};
+    hb_site site = {0};
+    char *archive = NULL, *python = NULL;
+    hb_error err;
+    bool have_pc = false, have_site = false;
+    if (status == CLI_OK && help) {
+        fputs(build_help, stdout);
+        goto done;
+    }
+    if (status != CLI_OK)
+        goto done;
+    if (hb_pkg_cache_open(&pc, NULL, &err) != 0) {
+        status = cli_fail(CLI_FAILED, "%s", err.msg);
+        goto done;
+    }
+    have_pc = true;
+    const char *sitefile = solve_site_path(&o.so);
+    if (sitefile) {
+        if (hb_site_load(&site, sitefile, &err) != 0) {
+            status = cli_fail(CLI_USAGE, "%s", err.msg);
+            goto done;
+        }
+        have_site = true;
+    }
+    if (o.prefix && !o.python)
+        python = hb_path_join(o.prefix, "bin/python");
+    if (is_name_version(o.source)) {
+        if (hb_http_global_init(&err) != 0) {
+            status = cli_fail(CLI_FAILED, "%s", err.msg);
+            goto done;
+        }
+        status = find_sdist(&o, &pc, &archive);
+        hb_http_global_cleanup();
+        if (status != CLI_OK)
+            goto done;
+    }
+    requires_ctx rctx = {&o};
+    hb_wheel_build_request req = {
+        .source = archive ? archive : o.source,
+        .python = python ? python : o.python ? o.python : "python3",
+        .site = have_site ? &site : NULL,
+        .env = o.env,
+        .config_settings = o.config,
+        .cache = pc.root,
+        .no_cache = o.no_cache,
+        .out_dir = o.out ? o.out : ".",
+        .requires_fn = install_requires,
+        .ctx = &rctx,
+    };
+    hb_wheel_build_result res;
+    memset(&res, 0, sizeof res);
+    if (hb_wheel_build(&req, &res, &err) != 0) {
+        if (res.log_tail)
+            fprintf(stderr, "hpcbuild: the last lines of %s:\n%s\n", res.log_path ? res.log_path : "the log",
+                    res.log_tail);
+        status = cli_fail(err.code == HB_EINVAL ? CLI_USAGE : CLI_FAILED, "%s", err.msg);
+    } else {
+        if (res.cache_hit)
+            fprintf(stderr, "hpcbuild: cache hit (%s)\n", res.key_hex);
+        else if (res.miss_reason)
+            fprintf(stderr, "hpcbuild: cache miss: %s\n", res.miss_reason);
+        for (char **w = res.wheels; w && *w; w++)
+            puts(*w);
+    }
+    hb_wheel_build_result_free(&res);
+done:
+    free(archive);
+    free(python);
+    if (have_site)
+        hb_site_free(&site);
+    if (have_pc)
+        hb_pkg_cache_close(&pc);
+    free(o.env);
+    free(o.config);
+    free(o.forward);
+    solve_options_free(&o.so);
+    return status;
+}
