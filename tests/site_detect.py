@@ -160,6 +160,8 @@ def this_machine(tmp):
         e = ext.get(name, {})
         T.check(g + ": compilers", e.get("version") == want, "%s %r, %s -dumpfullversion %s" % (name, e, cmd, want))
         T.check(g + ": compilers", "dep:virtual/compiler/" + depurl in e.get("provides", []), repr(e))
+        key = {"c": "cc", "cxx": "cxx", "fortran": "fc"}[depurl]
+        T.check(g + ": compilers", os.access(e.get("info", {}).get(key, ""), os.X_OK), repr(e.get("info")))
     T.check(g + ": compilers", site["info"].get("FC") == shutil.which("gfortran") or not shutil.which("gfortran"),
             repr(site["info"].get("FC")))
 
