@@ -173,7 +173,11 @@ static bool detect_mpich_family(sd_ctx *c, const char *mpicc)
     if (!show)
         return false;
     char *dir = sd_dirname(mpicc);
-    char *mpichversion = sd_which_near(c, dir, "mpichversion");
+    /* only the one beside the wrapper: another MPI's on PATH would misname this one */
+    strbuf beside = STRBUF_INIT;
+    strbuf_printf(&beside, "%s/mpichversion", dir);
+    char *mpichversion = sd_is_executable(strbuf_str(&beside)) ? strbuf_detach(&beside) : NULL;
+    strbuf_free(&beside);
     char *text = mpichversion ? sd_run1(mpichversion, NULL) : NULL;
     char *found_by = text ? hb_strdup(mpichversion) : NULL;
     if (!text) {

@@ -11,15 +11,16 @@
 
 typedef struct language {
     const char *env;          /* the variable naming its compiler; also the top-level info key */
+    const char *key;          /* the external's info key for the command (build_env reads it) */
     const char *commands[6];  /* tried after $env */
     const char *gnu, *llvm;   /* conda names of the GNU and LLVM compilers */
     const char *depurl;
 } language;
 
 static const language languages[] = {
-    {"CC", {"cc", "gcc", "clang", "icx", NULL}, "gcc", "clang", "dep:virtual/compiler/c"},
-    {"CXX", {"c++", "g++", "clang++", "icpx", NULL}, "gxx", "clangxx", "dep:virtual/compiler/cxx"},
-    {"FC", {"gfortran", "flang-new", "flang", "ifx", "nvfortran", NULL}, "gfortran", "flang",
+    {"CC", "cc", {"cc", "gcc", "clang", "icx", NULL}, "gcc", "clang", "dep:virtual/compiler/c"},
+    {"CXX", "cxx", {"c++", "g++", "clang++", "icpx", NULL}, "gxx", "clangxx", "dep:virtual/compiler/cxx"},
+    {"FC", "fc", {"gfortran", "flang-new", "flang", "ifx", "nvfortran", NULL}, "gfortran", "flang",
      "dep:virtual/compiler/fortran"},
 };
 
@@ -67,7 +68,7 @@ static bool add_compiler(sd_ctx *c, const language *lang, const char *path)
         sd_set(&e->prefix, prefix);
         free(prefix);
         free(bin);
-        sd_info_set(&e->info, &e->ninfo, "command", path);
+        sd_info_set(&e->info, &e->ninfo, lang->key, path);
         sd_info_set(&e->info, &e->ninfo, "version-line", line);
         char *target = sd_run1(path, "-dumpmachine");
         if (target)

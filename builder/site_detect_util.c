@@ -245,7 +245,7 @@ void sd_add_virtual(sd_ctx *c, const char *name, const char *version, const char
 hb_site_info *sd_info_get(hb_site_info *info, size_t n, const char *key)
 {
     for (size_t i = 0; i < n; i++)
-        if (strcmp(info[i].key, key) == 0)
+        if (info[i].key && strcmp(info[i].key, key) == 0)   /* NULL: moved away (merge) */
             return &info[i];
     return NULL;
 }

@@ -63,9 +63,13 @@ static int site_detect(int argc, char **argv)
             fputs(site_help, stdout);
             return CLI_OK;
         }
-        if ((strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--output") == 0) && i + 1 < argc)
+        bool is_out = strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--output") == 0;
+        bool is_base = strcmp(argv[i], "--base") == 0;
+        if ((is_out || is_base) && i + 1 >= argc)
+            return cli_fail(CLI_USAGE, "site detect: %s needs a FILE", argv[i]);
+        if (is_out)
             out_path = argv[++i];
-        else if (strcmp(argv[i], "--base") == 0 && i + 1 < argc)
+        else if (is_base)
             base_path = argv[++i];
         else
             return cli_fail(CLI_USAGE, "site detect: unexpected argument '%s': expected -o FILE or "
