@@ -130,19 +130,6 @@ static int parse_args(int argc, char **argv, install_opts *o, bool *help)
     return CLI_OK;
 }
 
-/* The prefix as an absolute path (it may not exist yet). */
-static char *absolute_prefix(const char *p)
-{
-    if (p[0] == '/')
-        return hb_strdup(p);
-    char cwd[PATH_MAX];
-    if (!getcwd(cwd, sizeof cwd))
-        return hb_strdup(p);
-    strbuf sb = STRBUF_INIT;
-    strbuf_printf(&sb, "%s/%s", cwd, p);
-    return strbuf_detach(&sb);
-}
-
 /* --- the change ---------------------------------------------------------------------------- */
 
 /* One pass: read the prefix, plan (solve or lock), print, fetch and apply.  *sdists: the plan
@@ -205,7 +192,7 @@ static void restore(install_opts *o, const char *prefix, const char *old_lock, b
 static int run_install(install_opts *o)
 {
     hb_error err;
-    char *prefix = absolute_prefix(o->prefix);
+    char *prefix = hb_path_absolute(o->prefix);
     int status = CLI_OK;
     const char *what = NULL;
     /* an interrupted change is finished or rolled back before anything is read */

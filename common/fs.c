@@ -2,12 +2,14 @@
 #include "hpcbuild/fs.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "hpcbuild/alloc.h"
 #include "hpcbuild/strbuf.h"
 
 int hb_write_file_atomic(const char *path, const void *data, size_t len, hb_error *err)
@@ -51,4 +53,14 @@ char *hb_path_join(const char *a, const char *b)
     strbuf sb = STRBUF_INIT;
     strbuf_printf(&sb, "%s/%s", a, b);
     return strbuf_detach(&sb);
+}
+
+char *hb_path_absolute(const char *path)
+{
+    if (path[0] == '/')
+        return hb_strdup(path);
+    char cwd[PATH_MAX];
+    if (!getcwd(cwd, sizeof cwd))
+        return hb_strdup(path);
+    return hb_path_join(cwd, path);
 }

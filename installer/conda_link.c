@@ -669,8 +669,7 @@ static void pkg_close(pkg_info *pkg)
 /* The prefix as an absolute path without a trailing '/'. */
 static char *absolute_prefix(const char *prefix)
 {
-    char cwd[PATH_MAX];
-    char *abs = prefix[0] == '/' || !getcwd(cwd, sizeof cwd) ? hb_strdup(prefix) : hb_path_join(cwd, prefix);
+    char *abs = hb_path_absolute(prefix);
     size_t n = strlen(abs);
     while (n > 1 && abs[n - 1] == '/')
         abs[--n] = '\0';

@@ -15,5 +15,7 @@
 int hb_write_file_atomic(const char *path, const void *data, size_t len, hb_error *err);
 /* "a/b" (malloc'd). */
 char *hb_path_join(const char *a, const char *b);
+/* path made absolute against the working directory, lexically (it need not exist; malloc'd). */
+char *hb_path_absolute(const char *path);
 
 #endif
