@@ -17,6 +17,7 @@
 #include "hpcbuild/pyname.h"
 #include "hpcbuild/site.h"
 #include "hpcbuild/wheel_build.h"
+#include "build_requires.h"
 #include "solve.h"
 
 static const char build_help[] =
@@ -88,63 +89,6 @@ static int parse(int argc, char **argv, build_opts *o, bool *help)
         return cli_fail(CLI_USAGE, "build needs a SOURCE (an sdist, a directory or NAME==VERSION)");
     o->python = o->so.py.python;
     return CLI_OK;
-}
-
-typedef struct requires_ctx {
-    const build_opts *o;
-} requires_ctx;
-
-static const char *const stage_names[] = {"[build-system] requires", "[external] build/host requires",
-                                          "get_requires_for_build_wheel"};
-
-/* With -p: `hpcbuild install -p PREFIX <solve options> SPEC...`; without: the list, on stderr. */
-static int install_requires(void *ctx, hb_build_stage stage, char *const *requires, hb_error *err)
-{
-    const build_opts *o = ((requires_ctx *)ctx)->o;
-    if (!requires || !requires[0])
-        return 0;
-    fprintf(stderr, "hpcbuild: %s:", stage_names[stage]);
-    for (size_t i = 0; requires[i]; i++)
-        fprintf(stderr, " %s", requires[i]);
-    fputc('\n', stderr);
-    if (!o->prefix)
-        return 0;
-    size_t n = 0;
-    while (requires[n])
-        n++;
-    const char **argv = hb_calloc(o->nforward + n + 6, sizeof *argv);
-    size_t k = 0;
-    argv[k++] = "/proc/self/exe";
-    argv[k++] = "install";
-    argv[k++] = "-p";
-    argv[k++] = o->prefix;
-    for (size_t i = 0; i < o->nforward; i++)
-        argv[k++] = o->forward[i];
-    char **owned = hb_calloc(n + 1, sizeof *owned);
-    for (size_t i = 0; i < n; i++) {
-        if (stage == HB_STAGE_EXTERNAL) {
-            argv[k++] = requires[i];   /* a DepURL: the site (or a conda package) provides it */
-        } else {
-            strbuf sb = STRBUF_INIT;
-            strbuf_printf(&sb, "%s", requires[i]);   /* either ecosystem may satisfy it */
-            owned[i] = strbuf_detach(&sb);
-            argv[k++] = owned[i];
-        }
-    }
-    process_result r;
-    int rc = process_run(argv, &r, err);
-    if (rc == 0) {
-        fputs(r.out, stdout);
-        if (r.exit_status != 0)
-            rc = hb_error_set(err, HB_EIO, "installing the %s into %s failed: %.600s", stage_names[stage], o->prefix,
-                              r.err);
-        process_result_free(&r);
-    }
-    for (size_t i = 0; i < n; i++)
-        free(owned[i]);
-    free(owned);
-    free(argv);
-    return rc;
 }
 
 /* NAME==VERSION: the sdist the indices have for it, fetched into the package cache. */
@@ -247,7 +191,7 @@ int cmd_build(int argc, char **argv)
         if (status != CLI_OK)
             goto done;
     }
-    requires_ctx rctx = {&o};
+    build_requires_ctx rctx = {o.prefix, o.forward, o.nforward};
     hb_wheel_build_request req = {
         .source = archive ? archive : o.source,
         .python = python ? python : o.python ? o.python : "python3",
@@ -257,7 +201,7 @@ int cmd_build(int argc, char **argv)
         .cache = pc.root,
         .no_cache = o.no_cache,
         .out_dir = o.out ? o.out : ".",
-        .requires_fn = install_requires,
+        .requires_fn = build_requires_install,
         .ctx = &rctx,
     };
     hb_wheel_build_result res;

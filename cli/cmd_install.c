@@ -20,6 +20,7 @@
 #include "hpcbuild/pool_pypi.h"
 #include "hpcbuild/txn.h"
 #include "hpcbuild/wheel_install.h"
+#include "build_requires.h"
 #include "install_plan.h"
 #include "prefix_state.h"
 #include "solve.h"
@@ -55,6 +56,9 @@ typedef struct install_opts {
     char **wheel_specs;     /* pypi::name==version for WHEEL arguments */
     size_t nwheel_specs;
     char *cmdline;          /* for conda-meta/history */
+    bool skip_sdists;       /* --skip-sdists: a build's requirements (build_requires.h) */
+    const char **forward;   /* the solve options as given, for a build's requirements */
+    size_t nforward;
 } install_opts;
 
 static bool is_wheel_path(const char *a)
@@ -118,13 +122,18 @@ static int parse_args(int argc, char **argv, install_opts *o, bool *help)
                 return cli_fail(CLI_USAGE, "--link-mode needs hardlink, copy or symlink");
             if (hb_link_mode_parse(argv[++i], &o->mode, &err) != 0)
                 return cli_fail(CLI_USAGE, "%s", err.msg);
+        } else if (strcmp(a, "--skip-sdists") == 0) {
+            o->skip_sdists = true;
         } else {
             bool used;
+            int start = i;
             int rc = solve_parse_option(argc, argv, &i, &o->so, &used);
             if (rc)
                 return rc;
             if (!used)
                 return cli_fail(CLI_USAGE, "unknown option '%s' (see hpcbuild install --help)", a);
+            for (int k = start; k <= i; k++)
+                o->forward[o->nforward++] = argv[k];
         }
     }
     return CLI_OK;
@@ -142,7 +151,10 @@ static int one_pass(install_opts *o, const char *prefix, install_plan *plan, pre
         return cli_fail(CLI_FAILED, "%s", err.msg);
     install_plan_init(plan, prefix);
     plan->cmdline = hb_strdup(o->cmdline);
+    plan->transient = o->skip_sdists;
     int status = o->from_lock ? install_plan_from_lock(plan, o->from_lock, st) : install_plan_solve(plan, &o->so, st);
+    if (status == CLI_OK && o->skip_sdists)
+        install_plan_skip_sdists(plan);
     if (status == CLI_OK)
         status = install_plan_diff(plan, st);
     if (status == CLI_OK)
@@ -266,7 +278,8 @@ static int run_install(install_opts *o)
         if (sdists && pass == 1)
             status = cli_fail(CLI_FAILED, "the wheels built from sdists were not taken by the solve");
         else if (sdists) {
-            status = install_plan_build_sdists(&plan, &pc, solve_site_path(&o->so), built);
+            build_requires_ctx rctx = {prefix, o->forward, o->nforward};
+            status = install_plan_build_sdists(&plan, &pc, solve_site_path(&o->so), built, &rctx);
             if (status != CLI_OK)
                 restore(o, prefix, old_lock, created);
             else if (!searched) {   /* pass 2 finds the built wheels (they outrank their sdists) */
@@ -296,6 +309,7 @@ int cmd_install(int argc, char **argv)
     memset(&o, 0, sizeof o);
     solve_options_init(&o.so, argc);
     o.mode = HB_LINK_HARDLINK;
+    o.forward = hb_calloc((size_t)argc + 1, sizeof *o.forward);
     strbuf cmd = STRBUF_INIT;
     strbuf_puts(&cmd, "hpcbuild");
     for (int i = 0; i < argc; i++)
@@ -321,6 +335,7 @@ int cmd_install(int argc, char **argv)
         free(o.wheel_specs[i]);
     free(o.wheel_specs);
     free(o.cmdline);
+    free(o.forward);
     solve_options_free(&o.so);
     return status;
 }

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "build_requires.h"
 #include "cli.h"
 #include "hpcbuild/alloc.h"
 #include "hpcbuild/conda_link.h"
@@ -215,6 +216,16 @@ int install_plan_solve(install_plan *p, solve_options *o, const prefix_state *st
     }
     if (status == CLI_OK && strcmp(p->kind, "venv") == 0 && s.py)
         p->python_version = hb_strdup(pypi_ctx_python_version(s.py));
+    if (p->transient) {   /* remember only what was asked for before */
+        for (size_t i = 0; i < p->nrequested; i++)
+            free(p->requested[i]);
+        p->nrequested = 0;
+        if (p->requested)
+            p->requested[0] = NULL;
+        for (size_t i = 0; i < st->nrequested; i++)
+            add_requested(p, st->requested[i]);
+        p->requested_changed = false;
+    }
     hb_solve_result_free(&res);
     if (status == CLI_OK)
         hb_channel_set_save_caches(&s.cs, s.pool, NULL);
@@ -882,7 +893,22 @@ bool install_plan_has_sdists(const install_plan *p)
     return false;
 }
 
-int install_plan_build_sdists(install_plan *p, hb_pkg_cache *pc, const char *site_file, const char *out_dir)
+void install_plan_skip_sdists(install_plan *p)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < p->n; i++) {
+        if (p->pkgs[i].sdist) {
+            conda_record_free(&p->pkgs[i].rec);
+            hb_pkg_item_free(&p->pkgs[i].item);
+        } else {
+            p->pkgs[k++] = p->pkgs[i];
+        }
+    }
+    p->n = k;
+}
+
+int install_plan_build_sdists(install_plan *p, hb_pkg_cache *pc, const char *site_file, const char *out_dir,
+                              struct build_requires_ctx *requires)
 {
     hb_error err;
     hb_site site = {0};
@@ -905,6 +931,8 @@ int install_plan_build_sdists(install_plan *p, hb_pkg_cache *pc, const char *sit
             .site = have_site ? &site : NULL,
             .cache = pc->root,
             .out_dir = out_dir,
+            .requires_fn = build_requires_install,
+            .ctx = requires,
         };
         hb_wheel_build_result res;
         memset(&res, 0, sizeof res);

@@ -41,6 +41,7 @@ typedef struct install_plan {
     char *python_version;    /* "3.11.2" of the environment's Python, or NULL */
     char *platform;
     char *cmdline;           /* for conda-meta/history */
+    bool transient;          /* the new specs are solved, not remembered (a build's requirements) */
 } install_plan;
 
 void install_plan_init(install_plan *p, const char *prefix);
@@ -65,7 +66,11 @@ int install_plan_apply(install_plan *p, const prefix_state *st, enum hb_link_mod
 
 /* Builds the plan's sdists (fetched already) with the prefix's Python into out_dir; a CLI status
  * (a failed build prints the log's last lines and its path). */
-int install_plan_build_sdists(install_plan *p, hb_pkg_cache *pc, const char *site_file, const char *out_dir);
+struct build_requires_ctx;
+int install_plan_build_sdists(install_plan *p, hb_pkg_cache *pc, const char *site_file, const char *out_dir,
+                              struct build_requires_ctx *requires);
+/* Drops the sdists from the plan (they are being built by the caller). */
+void install_plan_skip_sdists(install_plan *p);
 bool install_plan_has_sdists(const install_plan *p);
 
 /* The lock file text of a plan (hpcbuild.lock, JSON). */
