@@ -249,7 +249,35 @@ def test_hook_env():
             "inside the source tree" in e, e)
 
 
+def test_detected_site():
+    """A site file written by `hpcbuild site detect` drives the environment and the key."""
+    site = os.path.join(work, "detected.yaml")
+    rc, o, e = run_cli("site", "detect", "-o", site)
+    t.check("site.detect", rc == 0 and os.path.isfile(site), e)
+    if rc != 0:
+        return
+    tree = buildpkgs.write(os.path.join(work, "src"), "cysum")
+    rc, o, e = build(tree, os.path.join(work, "wheels-detected"), "--march", site=site)
+    whl = built_wheel("site.detect", rc, o, e, "cysum-1.0-cp3")
+    logs = [ln.split("build log: ", 1)[1] for ln in e.split("\n") if "build log: " in ln]
+    if not whl or len(logs) != 1:
+        return
+    key = open(os.path.join(os.path.dirname(logs[0]), "key.txt")).read().split("\n")
+    detected = open(site).read()
+    # each field is expected when the detected file has what it comes from
+    expected = {"cc: ": "dep:virtual/compiler/c", "mpi: ": "dep:virtual/interface/mpi",
+                "blas: ": "dep:virtual/interface/blas", "march: ": "__archspec",
+                "env: CFLAGS=-march=": "__archspec"}
+    for field, source in expected.items():
+        if source in detected:
+            t.check("site.detect", any(ln.startswith(field) for ln in key),
+                    "%r not in %s" % (field, key))
+    t.check("site.detect", not any("(not in the site file)" in ln for ln in key if
+                                   ln.startswith(("cc:", "mpi:"))), key)
+
+
 try:
+    test_detected_site()
     test_hook_env()
     test_broken()
     test_cython()
