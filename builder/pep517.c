@@ -174,18 +174,6 @@ static int write_config_settings(hb_json_writer *w, const char *const *cs, hb_er
     return 0;
 }
 
-static char *absolute(const char *path)
-{
-    if (path[0] == '/')
-        return hb_strdup(path);
-    char cwd[PATH_MAX];
-    if (!getcwd(cwd, sizeof cwd))
-        return hb_strdup(path);
-    strbuf sb = STRBUF_INIT;
-    strbuf_printf(&sb, "%s/%s", cwd, path);
-    return strbuf_detach(&sb);
-}
-
 static int write_input(const char *control, hb_pep517_hook_kind hook, const hb_pep517_request *req,
                        hb_error *err)
 {
@@ -195,8 +183,8 @@ static int write_input(const char *control, hb_pep517_hook_kind hook, const hb_p
     hb_json_begin_object(&w);
     hb_json_key(&w, "kwargs");
     hb_json_begin_object(&w);
-    char *out = req->out_dir ? absolute(req->out_dir) : NULL;
-    char *md = req->metadata_dir ? absolute(req->metadata_dir) : NULL;
+    char *out = req->out_dir ? hb_absolute_path(req->out_dir) : NULL;
+    char *md = req->metadata_dir ? hb_absolute_path(req->metadata_dir) : NULL;
     if (hook == HB_HOOK_BUILD_WHEEL) {
         hb_json_key(&w, "wheel_directory");
         hb_json_string(&w, out);

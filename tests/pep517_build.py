@@ -93,7 +93,7 @@ def test_mpi():
     rc, o, e = build(sdist, out)
     whl = built_wheel("mpi.build", rc, o, e, "mpihello-1.0-cp3")
     t.check("mpi.build", "no earlier build of this source (sdist sha256:" in e, e)
-    t.check("mpi.build", "[external] requires: dep:virtual/compiler/c "
+    t.check("mpi.build", "[external] build/host requires: dep:virtual/compiler/c "
             "dep:virtual/interface/mpi" in e, e)
     if whl:
         target = install(whl, "mpi")
