@@ -20,9 +20,9 @@ static char root[64];
 
 static const char *at(const char *rel)
 {
-    static char bufs[8][512];
+    static char bufs[64][512]; /* a ring: a path stays valid for 63 more calls */
     static int next;
-    char *b = bufs[next++ % 8];
+    char *b = bufs[next++ % 64];
     snprintf(b, sizeof bufs[0], "%s/%s", root, rel);
     return b;
 }
