@@ -9,37 +9,13 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "tmptree.h"
 #include "hpcbuild/build_cache.h"
 #include "hpcbuild/build_env.h"
 #include "hpcbuild/build_fs.h"
 #include "hpcbuild/envlist.h"
 #include "hpcbuild/pep517.h"
 #include "hpcbuild/site.h"
-
-static char root[64];
-
-static const char *at(const char *rel)
-{
-    static char bufs[64][512]; /* a ring: a path stays valid for 63 more calls */
-    static int next;
-    char *b = bufs[next++ % 64];
-    snprintf(b, sizeof bufs[0], "%s/%s", root, rel);
-    return b;
-}
-
-static void write_file(const char *rel, const char *text)
-{
-    char dir[512];
-    snprintf(dir, sizeof dir, "%s", at(rel));
-    *strrchr(dir, '/') = '\0';
-    CHECK(hb_mkdir_p(dir, NULL) == 0);
-    FILE *f = fopen(at(rel), "w");
-    CHECK(f != NULL);
-    if (f) {
-        fputs(text, f);
-        fclose(f);
-    }
-}
 
 static void make_key(hb_build_key *k, const char *source, const char *mpi)
 {
@@ -388,8 +364,7 @@ static void test_unpack(void)
 
 int main(void)
 {
-    snprintf(root, sizeof root, "/tmp/hb-build-cache-XXXXXX");
-    if (!mkdtemp(root))
+    if (tmptree_init("build-cache") != 0)
         return 2;
     test_keys();
     test_store_lookup();
@@ -399,6 +374,6 @@ int main(void)
     test_detected_compilers();
     test_envlist();
     test_unpack();
-    hb_remove_tree(root, NULL);
+    tmptree_done();
     return check_finish();
 }

@@ -8,35 +8,11 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "tmptree.h"
 #include "hpcbuild/build_fs.h"
 #include "hpcbuild/pep517.h"
 
 #define PY "/usr/bin/python3"
-
-static char root[64];
-
-static const char *at(const char *rel)
-{
-    static char bufs[64][512]; /* a ring: a path stays valid for 63 more calls */
-    static int next;
-    char *b = bufs[next++ % 64];
-    snprintf(b, sizeof bufs[0], "%s/%s", root, rel);
-    return b;
-}
-
-static void write_file(const char *rel, const char *text)
-{
-    char dir[512];
-    snprintf(dir, sizeof dir, "%s", at(rel));
-    *strrchr(dir, '/') = '\0';
-    CHECK(hb_mkdir_p(dir, NULL) == 0);
-    FILE *f = fopen(at(rel), "w");
-    CHECK(f != NULL);
-    if (f) {
-        fputs(text, f);
-        fclose(f);
-    }
-}
 
 /* A backend that writes a one-file wheel and counts its builds in builds.txt (cwd: the tree). */
 static const char backend[] =
@@ -167,11 +143,10 @@ int main(void)
         printf("SKIP: %s not found\n", PY);
         return 0;
     }
-    snprintf(root, sizeof root, "/tmp/hb-pep517-XXXXXX");
-    if (!mkdtemp(root))
+    if (tmptree_init("pep517") != 0)
         return 2;
     test_hooks();
     test_failures();
-    hb_remove_tree(root, NULL);
+    tmptree_done();
     return check_finish();
 }
