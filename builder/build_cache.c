@@ -15,6 +15,7 @@
 #include "hpcbuild/build_fs.h"
 #include "hpcbuild/envlist.h"
 #include "hpcbuild/fs.h"
+#include "hpcbuild/zstd_io.h"
 
 /* ---- keys -------------------------------------------------------------------------------- */
 
@@ -58,20 +59,15 @@ void hb_build_key_free(hb_build_key *key)
 
 /* ---- reading entries --------------------------------------------------------------------- */
 
+/* A key.txt's text, or NULL when it cannot be read. */
 static char *read_small_file(const char *path)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
     strbuf sb = STRBUF_INIT;
-    char buf[4096];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0 && sb.len < (1u << 20))
-        strbuf_append(&sb, buf, n);
-    fclose(f);
-    strbuf_putc(&sb, '\0');
-    sb.len--;
-    return strbuf_detach(&sb);
+    if (hb_read_file(path, &sb, NULL) != 0) {
+        strbuf_free(&sb);
+        return NULL;
+    }
+    return sb.buf ? strbuf_detach(&sb) : hb_strdup("");
 }
 
 static int cmp_str(const void *a, const void *b)

@@ -161,32 +161,64 @@ static void print_external(resolver *r, const char *field, const hb_site_externa
               extra ? extra_key : "", extra ? "=" : "", extra ? extra : "");
 }
 
-/* A compiler variable: the site's, else PATH, with its fingerprint. */
-static void compiler(resolver *r, const hb_site_external *site_cc, const char *var,
-                     const char *field, const char *const *names)
+/* The site's compiler for a language: the external providing depurl whose info command is
+ * path (when path is given), else the first one providing it; a hand-written file may also
+ * name one external (gcc, clang, ...) for all three languages, with info cc, cxx, fc. */
+static const hb_site_external *site_compiler(const hb_site *site, const char *depurl,
+                                             const char *path)
 {
-    char *path = find_tool(site_cc, field, r->path, names);
-    if (!path)
-        return;
-    set_var(r, var, path);
-    if (site_cc) {
-        add_print(r, field, "%s %s (%s)", site_cc->name, site_cc->version, path);
-    } else {
-        char *v = compiler_version(path);
-        add_print(r, field, "%s %s", path, v ? v : "(version unknown)");
-        free(v);
+    const hb_site_external *first = NULL;
+    for (size_t i = 0; site && i < site->nexternals; i++) {
+        const hb_site_external *x = &site->externals[i];
+        if (!provides(x, depurl))
+            continue;
+        const char *cmd = info_value(x, "command");
+        if (path && cmd && strcmp(cmd, path) == 0)
+            return x;
+        first = first ? first : x;
     }
-    free(path);
+    return first ? first : find_external(site, "dep:virtual/compiler/c", NULL);
 }
 
+typedef struct language {
+    const char *var;          /* CC; also the site's top-level info key (site detect) */
+    const char *field;        /* cc: the fingerprint field and the info key of one external */
+    const char *depurl;
+    const char *names[4];     /* on PATH */
+} language;
+
+static const language languages[] = {
+    {"CC", "cc", "dep:virtual/compiler/c", {"gcc", "cc", "clang", NULL}},
+    {"CXX", "cxx", "dep:virtual/compiler/cxx", {"g++", "c++", "clang++", NULL}},
+    {"FC", "fc", "dep:virtual/compiler/fortran", {"gfortran", "f95", "flang", NULL}},
+};
+
+/* CC, CXX, FC: the site's top-level info (what site detect chose), else its compiler external
+ * (info command, cc/cxx/fc, PREFIX/bin), else PATH; with their fingerprints. */
 static void compilers(resolver *r)
 {
-    static const char *const cc_names[] = {"gcc", "clang", "icx", "nvc", "aocc", NULL};
-    const hb_site_external *x =
-        find_external(r->opt->site, "dep:virtual/compiler/c", cc_names);
-    compiler(r, x, "CC", "cc", (const char *const[]){"gcc", "cc", "clang", NULL});
-    compiler(r, x, "CXX", "cxx", (const char *const[]){"g++", "c++", "clang++", NULL});
-    compiler(r, x, "FC", "fc", (const char *const[]){"gfortran", "f95", "flang", NULL});
+    const hb_site *site = r->opt->site;
+    for (size_t l = 0; l < sizeof languages / sizeof *languages; l++) {
+        const language *lang = &languages[l];
+        const hb_site_info *top = site ? find_info(site->info, site->ninfo, lang->var) : NULL;
+        const hb_site_external *x = site_compiler(site, lang->depurl, top ? top->values[0] : NULL);
+        const char *cmd = info_value(x, "command");
+        char *path = top ? hb_strdup(top->values[0])
+                     : cmd && provides(x, lang->depurl) ? hb_strdup(cmd)
+                                                        : find_tool(x, lang->field, r->path,
+                                                                    lang->names);
+        if (!path)
+            continue;
+        set_var(r, lang->var, path);
+        if (x) {
+            add_print(r, lang->field, "%s %s (%s)", x->name, x->version, path);
+        } else {
+            char *v = compiler_version(path);
+            add_print(r, lang->field, "%s %s", path, v ? v : "(version unknown)");
+            free(v);
+        }
+        free(path);
+    }
 }
 
 static void mpi(resolver *r)
@@ -249,7 +281,8 @@ static void cuda(resolver *r)
 
 static void pkg_config_path(resolver *r, const hb_site_external *x)
 {
-    if (!x->prefix)
+    /* pkg-config searches the system prefix's directories anyway */
+    if (!x->prefix || strcmp(x->prefix, "/usr") == 0)
         return;
     strbuf sb = STRBUF_INIT;
     static const char *const subdirs[] = {"lib/pkgconfig", "lib64/pkgconfig", "share/pkgconfig"};

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "hpcbuild/alloc.h"
+#include "hpcbuild/strbuf.h"
 
 static int remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
@@ -92,4 +94,14 @@ int hb_copy_file(const char *from, const char *to, hb_error *err)
     if (close(out) != 0 && rc == 0)
         rc = hb_error_set(err, HB_EIO, "%s: write failed: %s", to, strerror(errno));
     return rc;
+}
+
+char *hb_absolute_path(const char *path)
+{
+    char cwd[PATH_MAX];
+    if (path[0] == '/' || !getcwd(cwd, sizeof cwd))
+        return hb_strdup(path);
+    strbuf sb = STRBUF_INIT;
+    strbuf_printf(&sb, "%s/%s", cwd, path);
+    return strbuf_detach(&sb);
 }

@@ -124,6 +124,19 @@ static int external_requires(const char *tree, char ***out, hb_error *err)
     return rc;
 }
 
+const char *hb_build_stage_name(hb_build_stage stage)
+{
+    switch (stage) {
+    case HB_STAGE_BUILD_SYSTEM:
+        return "[build-system] requires";
+    case HB_STAGE_EXTERNAL:
+        return "[external] build/host requires";
+    case HB_STAGE_GET_REQUIRES:
+        return "get_requires_for_build_wheel";
+    }
+    return "?";
+}
+
 static int call_requires(build_state *s, hb_build_stage stage, char *const *requires,
                          hb_error *err)
 {

@@ -108,9 +108,6 @@ static void report_miss(void *ctx, const char *reason)
     print_lines("hpcbuild: cache miss: ", reason);
 }
 
-static const char *const stage_names[] = {"[build-system] requires", "[external] requires",
-                                          "get_requires_for_build_wheel"};
-
 /* Without isolation nothing is installed here: the requirements are listed. */
 static int report_requires(void *ctx, hb_build_stage stage, char *const *requires, hb_error *err)
 {
@@ -118,7 +115,7 @@ static int report_requires(void *ctx, hb_build_stage stage, char *const *require
     (void)err;
     if (!requires || !requires[0])
         return 0;
-    fprintf(stderr, "hpcbuild: %s:", stage_names[stage]);
+    fprintf(stderr, "hpcbuild: %s:", hb_build_stage_name(stage));
     for (size_t i = 0; requires[i]; i++)
         fprintf(stderr, " %s", requires[i]);
     fputc('\n', stderr);

@@ -14,6 +14,7 @@ a changed source misses.  hb_pep517_hook's environment: config settings, offline
 """
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -93,16 +94,16 @@ def test_mpi():
     rc, o, e = build(sdist, out)
     whl = built_wheel("mpi.build", rc, o, e, "mpihello-1.0-cp3")
     t.check("mpi.build", "no earlier build of this source (sdist sha256:" in e, e)
-    t.check("mpi.build", "[external] requires: dep:virtual/compiler/c "
+    t.check("mpi.build", "[external] build/host requires: dep:virtual/compiler/c "
             "dep:virtual/interface/mpi" in e, e)
     if whl:
         target = install(whl, "mpi")
         t.check("mpi.install", target is not None, whl)
         p = run_py(target, "import mpihello; r, s, total = mpihello.hello(); "
                    "print('rank %d of %d sum %d' % (r, s, total)); mpihello.finalize()", mpirun=2)
-        lines = sorted(p.stdout.split("\n")[:-1])
-        t.check("mpi.run", p.returncode == 0 and lines == ["rank 0 of 2 sum 1",
-                                                            "rank 1 of 2 sum 1"],
+        # (mpirun may interleave the two ranks' lines)
+        ranks = sorted(re.findall(r"rank (\d+) of (\d+) sum (\d+)", p.stdout))
+        t.check("mpi.run", p.returncode == 0 and ranks == [("0", "2", "1"), ("1", "2", "1")],
                 "rc=%d out=%r err=%s" % (p.returncode, p.stdout, p.stderr[-1500:]))
     # the cache: same again hits, another MPI misses with the reason, --no-cache rebuilds
     rc, o, e = build(sdist, out)
@@ -249,7 +250,35 @@ def test_hook_env():
             "inside the source tree" in e, e)
 
 
+def test_detected_site():
+    """A site file written by `hpcbuild site detect` drives the environment and the key."""
+    site = os.path.join(work, "detected.yaml")
+    rc, o, e = run_cli("site", "detect", "-o", site)
+    t.check("site.detect", rc == 0 and os.path.isfile(site), e)
+    if rc != 0:
+        return
+    tree = buildpkgs.write(os.path.join(work, "src"), "cysum")
+    rc, o, e = build(tree, os.path.join(work, "wheels-detected"), "--march", site=site)
+    whl = built_wheel("site.detect", rc, o, e, "cysum-1.0-cp3")
+    logs = [ln.split("build log: ", 1)[1] for ln in e.split("\n") if "build log: " in ln]
+    if not whl or len(logs) != 1:
+        return
+    key = open(os.path.join(os.path.dirname(logs[0]), "key.txt")).read().split("\n")
+    detected = open(site).read()
+    # each field is expected when the detected file has what it comes from
+    expected = {"cc: ": "dep:virtual/compiler/c", "mpi: ": "dep:virtual/interface/mpi",
+                "blas: ": "dep:virtual/interface/blas", "march: ": "__archspec",
+                "env: CFLAGS=-march=": "__archspec"}
+    for field, source in expected.items():
+        if source in detected:
+            t.check("site.detect", any(ln.startswith(field) for ln in key),
+                    "%r not in %s" % (field, key))
+    t.check("site.detect", not any("(not in the site file)" in ln for ln in key if
+                                   ln.startswith(("cc:", "mpi:"))), key)
+
+
 try:
+    test_detected_site()
     test_hook_env()
     test_broken()
     test_cython()

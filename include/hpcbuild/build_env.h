@@ -1,9 +1,10 @@
 /* build_env.h — the environment a build runs in, from the site file (or PATH) and overrides.
  *
  * hb_build_env_resolve sets, each only when found:
- *   CC, CXX, FC          the site's compiler external (info cc/cxx/fc; an external named gcc,
- *                        clang, ... or providing dep:virtual/compiler/c), else gcc/cc/clang,
- *                        g++/c++/clang++, gfortran/f95 on PATH;
+ *   CC, CXX, FC          the site's top-level info CC/CXX/FC (what `site detect` chose), else
+ *                        the external providing dep:virtual/compiler/{c,cxx,fortran} (info
+ *                        command; or one external providing .../c with info cc, cxx, fc; or
+ *                        PREFIX/bin), else gcc/cc/clang, g++/c++/clang++, gfortran/f95 on PATH;
  *   MPICC, MPICXX, MPIFC the external providing dep:virtual/interface/mpi (info mpicc, mpicxx,
  *                        mpifort, or PREFIX/bin/mpicc ...), else mpicc, mpicxx, mpifort on PATH;
  *   CUDA_HOME, CUDA_PATH, NVCC, CUDAARCHS

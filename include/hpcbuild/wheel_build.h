@@ -26,6 +26,9 @@ typedef enum hb_build_stage {
     HB_STAGE_GET_REQUIRES,     /* get_requires_for_build_wheel (PEP 508) */
 } hb_build_stage;
 
+/* "[build-system] requires", "[external] build/host requires", "get_requires_for_build_wheel" */
+const char *hb_build_stage_name(hb_build_stage stage);
+
 /* Installs (or checks) requirements of one stage; -1 with err set stops the build. */
 typedef int (*hb_build_requires_fn)(void *ctx, hb_build_stage stage, char *const *requires,
                                     hb_error *err);

@@ -9,37 +9,13 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "tmptree.h"
 #include "hpcbuild/build_cache.h"
 #include "hpcbuild/build_env.h"
 #include "hpcbuild/build_fs.h"
 #include "hpcbuild/envlist.h"
 #include "hpcbuild/pep517.h"
 #include "hpcbuild/site.h"
-
-static char root[64];
-
-static const char *at(const char *rel)
-{
-    static char bufs[8][512];
-    static int next;
-    char *b = bufs[next++ % 8];
-    snprintf(b, sizeof bufs[0], "%s/%s", root, rel);
-    return b;
-}
-
-static void write_file(const char *rel, const char *text)
-{
-    char dir[512];
-    snprintf(dir, sizeof dir, "%s", at(rel));
-    *strrchr(dir, '/') = '\0';
-    CHECK(hb_mkdir_p(dir, NULL) == 0);
-    FILE *f = fopen(at(rel), "w");
-    CHECK(f != NULL);
-    if (f) {
-        fputs(text, f);
-        fclose(f);
-    }
-}
 
 static void make_key(hb_build_key *k, const char *source, const char *mpi)
 {
@@ -324,6 +300,32 @@ static void test_build_env(void)
     hb_build_env_free(&env);
 }
 
+/* Compilers as `hpcbuild site detect` writes them: top-level info CC, one external per language. */
+static void test_detected_compilers(void)
+{
+    static const char yaml[] = "info: {CC: /x/cc}\n"
+                               "externals:\n"
+                               "  - {name: clang, version: 14.0.6, provides: [dep:virtual/compiler/c],"
+                               " info: {command: /x/clang}}\n"
+                               "  - {name: gcc, version: 12.2.0, provides: [dep:virtual/compiler/c],"
+                               " info: {command: /x/cc}}\n"
+                               "  - {name: gxx, version: 12.2.0, provides: [dep:virtual/compiler/cxx],"
+                               " info: {command: /x/c++}}\n";
+    hb_site site;
+    hb_error err;
+    CHECK(hb_site_parse(&site, yaml, strlen(yaml), "detected.yaml", &err) == 0);
+    hb_build_env_options opt = {.site = &site, .path = at("empty")};
+    hb_build_env env;
+    CHECK(hb_build_env_resolve(&env, &opt, &err) == 0);
+    CHECK_STR(hb_build_env_get(&env, "CC"), "/x/cc");
+    CHECK_STR(hb_build_env_get(&env, "CXX"), "/x/c++");
+    CHECK(hb_build_env_get(&env, "FC") == NULL);
+    CHECK_STR(env.fingerprint[0], "cc: gcc 12.2.0 (/x/cc)");
+    CHECK_STR(env.fingerprint[1], "cxx: gxx 12.2.0 (/x/c++)");
+    hb_build_env_free(&env);
+    hb_site_free(&site);
+}
+
 static void test_envlist(void)
 {
     char **e = hb_strlist_new();
@@ -362,16 +364,16 @@ static void test_unpack(void)
 
 int main(void)
 {
-    snprintf(root, sizeof root, "/tmp/hb-build-cache-XXXXXX");
-    if (!mkdtemp(root))
+    if (tmptree_init("build-cache") != 0)
         return 2;
     test_keys();
     test_store_lookup();
     test_tree_hash();
     test_build_system();
     test_build_env();
+    test_detected_compilers();
     test_envlist();
     test_unpack();
-    hb_remove_tree(root, NULL);
+    tmptree_done();
     return check_finish();
 }
