@@ -96,12 +96,3 @@ int hb_copy_file(const char *from, const char *to, hb_error *err)
     return rc;
 }
 
-char *hb_absolute_path(const char *path)
-{
-    char cwd[PATH_MAX];
-    if (path[0] == '/' || !getcwd(cwd, sizeof cwd))
-        return hb_strdup(path);
-    strbuf sb = STRBUF_INIT;
-    strbuf_printf(&sb, "%s/%s", cwd, path);
-    return strbuf_detach(&sb);
-}

@@ -185,8 +185,6 @@ static int write_input(const char *control, hb_pep517_hook_kind hook, const hb_p
     hb_json_begin_object(&w);
     char *out = req->out_dir ? hb_path_absolute(req->out_dir) : NULL;
     char *md = req->metadata_dir ? hb_path_absolute(req->metadata_dir) : NULL;
-    char *out = req->out_dir ? hb_absolute_path(req->out_dir) : NULL;
-    char *md = req->metadata_dir ? hb_absolute_path(req->metadata_dir) : NULL;
     if (hook == HB_HOOK_BUILD_WHEEL) {
         hb_json_key(&w, "wheel_directory");
         hb_json_string(&w, out);
