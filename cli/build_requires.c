@@ -3,6 +3,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "hpcbuild/alloc.h"
 #include "hpcbuild/process.h"
@@ -38,7 +39,8 @@ int build_requires_install(void *ctx, hb_build_stage stage, char *const *require
     process_result r;
     int rc = process_run(argv, &r, err);
     if (rc == 0) {
-        fputs(r.out, stdout);
+        if (strncmp(r.out, "nothing to change", 17) != 0)   /* all there already: quiet */
+            fputs(r.out, stdout);
         if (r.exit_status != 0)
             rc = hb_error_set(err, HB_EIO, "installing the %s into %s failed: %.600s", stage_names[stage],
                               c->prefix, r.err);
