@@ -33,6 +33,8 @@ int cmd_install(int argc, char **argv);
 int cmd_remove(int argc, char **argv);
 int cmd_build(int argc, char **argv);
 int cmd_list(int argc, char **argv);
+int cmd_check_wheel(int argc, char **argv);
+int cmd_repair(int argc, char **argv);
 int cmd_export(int argc, char **argv);
 int cmd_tags(int argc, char **argv);
 int cmd_distname(int argc, char **argv);

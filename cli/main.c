@@ -20,6 +20,8 @@ static const cli_command commands[] = {
     {"install", "solve, fetch and install conda packages and wheels into a prefix", cmd_install},
     {"remove", "uninstall packages from a prefix (one transaction)", cmd_remove},
     {"build", "build a wheel from an sdist without isolation against the site (cached)", cmd_build},
+    {"check-wheel", "is a built wheel relocatable: its ELF files, their needs, the platform tag", cmd_check_wheel},
+    {"repair", "make a built wheel relocatable: vendor private libraries, declare site externals", cmd_repair},
     {"list", "the packages of a prefix", cmd_list},
     {"export", "a prefix as hpcbuild.lock, PEP 751 pylock.toml or a conda @EXPLICIT list", cmd_export},
     {"tags", "list the wheel tags an interpreter supports, best first", cmd_tags},
