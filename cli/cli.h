@@ -22,6 +22,7 @@ typedef struct cli_command {
 } cli_command;
 
 int cmd_version(int argc, char **argv);
+int cmd_elf(int argc, char **argv);
 int cmd_spec(int argc, char **argv);
 int cmd_matchspec(int argc, char **argv);
 int cmd_requirement(int argc, char **argv);

@@ -36,6 +36,7 @@ static const cli_command commands[] = {
     {"fetch-pkg", "download, verify and unpack packages into the package cache (debugging)", cmd_fetch_pkg},
     {"conda-link", "link an unpacked conda package into a prefix, or unlink one (debugging)", cmd_conda_link},
     {"wheel-install", "install an unpacked wheel into a prefix; --uninstall, --list (debugging)", cmd_wheel_install},
+    {"elf", "an ELF file's needed libraries, rpaths and symbol versions; --resolve (debugging)", cmd_elf},
 };
 
 int cli_fail(int status, const char *fmt, ...)

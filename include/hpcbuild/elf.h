@@ -49,7 +49,8 @@ void hb_elf_free(hb_elf *e);
 typedef struct hb_elf_resolved {
     char *name;          /* the DT_NEEDED entry */
     char *path;          /* where the loader would find it, or NULL */
-    const char *via;     /* "rpath", "LD_LIBRARY_PATH", "runpath", "ld.so.cache", "default", or NULL */
+    const char *via;     /* "rpath", "LD_LIBRARY_PATH", "runpath", "ld.so.cache", "default", "direct"
+                            (a name with a slash, used as is), or NULL */
 } hb_elf_resolved;
 
 /* file: the ELF's own path ($ORIGIN); ld_library_path may be NULL.  *out has e->nneeded entries. */

@@ -1,0 +1,1 @@
+hb_python_test(elf.readelf elf_readelf.py)
