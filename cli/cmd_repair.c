@@ -107,7 +107,7 @@ static void print_report_json(const hb_wheel_report *r)
 {
     strbuf sb = STRBUF_INIT;
     hb_json_writer w;
-    hb_json_writer_init(&w, &sb, 2);
+    hb_json_writer_init(&w, &sb, 0);
     hb_json_begin_object(&w);
     hb_json_key(&w, "wheel");
     hb_json_string(&w, r->wheel);
