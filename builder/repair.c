@@ -343,6 +343,18 @@ static hb_need_class classify(const tree *t, const hb_site *site, const char *co
     return n->path ? HB_NEED_PRIVATE : HB_NEED_UNRESOLVED;
 }
 
+/* A WHEEL need's path, as a path inside the wheel (the unpacked tree goes away). */
+static void wheel_relative(const tree *t, char **path)
+{
+    char *real = realpath(*path, NULL), *root = realpath(t->root, NULL);
+    if (real && root && under_dir(real, root) && real[strlen(root)] == '/') {
+        free(*path);
+        *path = hb_strdup(real + strlen(root) + 1);
+    }
+    free(real);
+    free(root);
+}
+
 static void add_problem(hb_wheel_report *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void add_problem(hb_wheel_report *r, const char *fmt, ...)
 {
@@ -423,6 +435,8 @@ static int analyse_elf(const tree *t, const char *wheel, const hb_site *site, co
         n->name = hb_strdup(res[i].name);
         n->path = res[i].path ? hb_strdup(res[i].path) : NULL;
         n->cls = classify(t, site, excludes, n);
+        if (n->cls == HB_NEED_WHEEL)
+            wheel_relative(t, &n->path);
         check_need(r, rel, n);
         if (n->cls == HB_NEED_SITE)
             for (size_t k = 0; k < site->nexternals; k++)
@@ -645,8 +659,7 @@ static int patch_elf(repair_ctx *c, const char *rel, const char *new_soname, con
         rc = hb_elf_resolve(&e, src ? src : full, NULL, &res, err);
     size_t nn = res ? e.nneeded : 0;
     const char **argv = hb_calloc(4 * nn + 8, sizeof *argv);
-    char **owned = hb_calloc(nn + 2, sizeof *owned);
-    size_t na = 0, no = 0;
+    size_t na = 0;
     bool changed = new_soname != NULL;
     strbuf rp = STRBUF_INIT;
     argv[na++] = "patchelf";
@@ -697,22 +710,21 @@ static int patch_elf(repair_ctx *c, const char *rel, const char *new_soname, con
         free(n.path);
     }
     if (rc == 0 && changed) {
-        if (rp.len) {
-            owned[no++] = strbuf_detach(&rp);
-            argv[na++] = "--set-rpath";
-            argv[na++] = owned[no - 1];
-        } else if (old_rp) {
-            argv[na++] = "--remove-rpath";
-        }
+        /* patchelf 0.14 (Debian 12) writes the new DT_NEEDED string over the RUNPATH when both
+         * change in one call: the search path goes first, in a call of its own. */
+        const char *rp_argv[] = {"patchelf", rp.len ? "--set-rpath" : "--remove-rpath", strbuf_str(&rp), full,
+                                 NULL};
+        if (!rp.len)
+            rp_argv[2] = full, rp_argv[3] = NULL;
+        if (rp.len || old_rp)
+            rc = run_patchelf(rp_argv, full, err);
         argv[na++] = full;
-        rc = na > 2 ? run_patchelf(argv, full, err) : 0;
+        if (rc == 0 && na > 2)
+            rc = run_patchelf(argv, full, err);
     }
     if (rc != 0 && err && !strstr(err->msg, c->wheel))
         hb_error_prefix(err, "wheel '%s'", c->wheel);
     strbuf_free(&rp);
-    for (size_t i = 0; i < no; i++)
-        free(owned[i]);
-    free(owned);
     free(argv);
     hb_elf_resolved_free(res, nn);
     hb_elf_free(&e);

@@ -13,7 +13,8 @@
  * on x86_64/i686, 17 elsewhere) when every need is ALLOWED or WHEEL, else linux_<arch>.
  * hb_wheel_repair writes a relocatable copy into out_dir: PRIVATE needs (minus excludes, matched
  * by soname) are copied into <name>.libs/<base>-<8 hex of sha256><ext> with that SONAME, needs
- * rewritten and RUNPATH set to $ORIGIN-relative directories (one patchelf call per ELF),
+ * rewritten and RUNPATH set to $ORIGIN-relative directories (patchelf: the search path in one
+ * call, soname and needs in another, as patchelf 0.14 mixes them up in one),
  * Requires-External lines added to METADATA for SITE needs (the external's provides; a
  * dep:generic one with ">=version,<next major" naming the ABI family), the platform tag
  * recomputed (file name and WHEEL Tag lines), RECORD rewritten (sha256) and the result zipped
@@ -42,7 +43,7 @@ const char *hb_need_class_name(hb_need_class c);
 
 typedef struct hb_wheel_need {
     char *name;            /* the DT_NEEDED entry */
-    char *path;            /* where it resolved (in the unpacked tree for WHEEL), or NULL */
+    char *path;            /* where it resolved (WHEEL: the path inside the wheel), or NULL */
     hb_need_class cls;
     const char *external;  /* SITE: the external's name (borrowed from the site) */
 } hb_wheel_need;
