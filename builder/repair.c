@@ -14,6 +14,7 @@
 
 #include "hpcbuild/alloc.h"
 #include "hpcbuild/build_fs.h"
+#include "hpcbuild/depurl.h"
 #include "hpcbuild/elf.h"
 #include "hpcbuild/extract.h"
 #include "hpcbuild/fs.h"
@@ -70,10 +71,10 @@ static bool path_under_any(const char *path, const char *real, const char *dir)
     return under_dir(path, dir) || (real && under_dir(real, dir));
 }
 
-static bool external_provides(const hb_site_external *x, const char *depurl)
+static bool external_provides(const hb_site_external *x, const char *want)
 {
     for (size_t i = 0; i < x->nprovides; i++)
-        if (strncmp(x->provides[i], depurl, strlen(depurl)) == 0)
+        if (strncmp(x->provides[i], want, strlen(want)) == 0)
             return true;
     return false;
 }
@@ -304,8 +305,18 @@ static void add_requires(hb_wheel_report *r, const hb_site_external *x)
             continue;
         strbuf sb = STRBUF_INIT;
         strbuf_puts(&sb, p);
-        if (strncmp(p, "dep:generic/", 12) == 0 && x->version)
+        if (strncmp(p, "dep:generic/", 12) == 0 && x->version) {
             strbuf_printf(&sb, "@>=%s,<%ld", x->version, strtol(x->version, NULL, 10) + 1);
+            depurl d;
+            if (depurl_parse(&d, sb.buf, sb.len, NULL, NULL) == 0) {   /* its normalized form */
+                strbuf_truncate(&sb, 0);
+                depurl_format(&d, &sb);
+                depurl_free(&d);
+            } else {
+                strbuf_truncate(&sb, 0);
+                strbuf_puts(&sb, p);   /* a version that is not PEP 440: the bare DepURL */
+            }
+        }
         if (in_list((const char *const *)r->requires_external, sb.buf))
             strbuf_free(&sb);
         else
