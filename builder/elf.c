@@ -336,8 +336,10 @@ out:
 int hb_elf_parse(hb_elf *e, const unsigned char *data, size_t len, const char *what, hb_error *err)
 {
     memset(e, 0, sizeof *e);
-    if (len < 16 || memcmp(data, "\177ELF", 4) != 0)
+    if (len < 4 || memcmp(data, "\177ELF", 4) != 0)
         return hb_error_set(err, HB_EINVAL, "%s: not an ELF file", what);
+    if (len < 16)
+        return hb_error_set(err, HB_EINVAL, "%s: truncated ELF file: %zu bytes is shorter than the ELF header", what, len);
     elf_reader r = {data, len, false, false, what, err};
     if (data[4] != 1 && data[4] != 2)
         return hb_error_set(err, HB_EINVAL, "%s: ELF class %u is neither ELFCLASS32 nor ELFCLASS64", what, data[4]);
