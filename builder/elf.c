@@ -176,10 +176,11 @@ static region section_region(const elf_layout *l, uint64_t index)
 /* A NUL-terminated string at offset idx of the string table; a copy. */
 static int strtab_get(const elf_reader *r, region tab, uint64_t idx, const char *field, char **out)
 {
-    uint64_t end = tab.off + tab.size;
-    if (end < tab.off || end > r->len)
-        end = r->len;
-    if (idx >= end - tab.off || tab.off >= r->len)
+    if (tab.off >= r->len)
+        return hb_error_set(r->err, HB_EINVAL, "%s: the string table (offset %llu) for %s is past the end of the file",
+                            r->what, (unsigned long long)tab.off, field);
+    uint64_t end = tab.size <= r->len - tab.off ? tab.off + tab.size : r->len;
+    if (idx >= end - tab.off)
         return hb_error_set(r->err, HB_EINVAL, "%s: %s string offset %llu is outside the string table", r->what, field,
                             (unsigned long long)idx);
     const char *s = (const char *)r->data + tab.off + idx;
