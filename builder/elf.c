@@ -320,11 +320,11 @@ static int read_dynamic_info(const elf_reader *r, const elf_layout *l, hb_elf *e
         goto out;
     uint64_t vn_off;
     const section *vnsec = find_section(l, SHT_GNU_VERNEED_);
-    if (d.has_verneed && vaddr_to_offset(l, d.verneed, &vn_off))
+    if (d.has_verneed && d.verneednum && vaddr_to_offset(l, d.verneed, &vn_off))
         rc = read_verneed(r, strtab, vn_off, d.verneednum, e);
     else if (vnsec)
         rc = read_verneed(r, d.has_strtab ? strtab : section_region(l, vnsec->link), vnsec->offset, vnsec->info, e);
-    else if (d.has_verneed)
+    else if (d.has_verneed && d.verneednum)
         rc = hb_error_set(r->err, HB_EINVAL, "%s: DT_VERNEED address 0x%llx maps to no PT_LOAD segment", r->what,
                           (unsigned long long)d.verneed);
     else
