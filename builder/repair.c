@@ -285,6 +285,44 @@ static const char *arch_name(const hb_elf *e)
     }
 }
 
+/* Dotted numeric comparison ("3.4.9" < "3.4.19"). */
+static int version_cmp(const char *a, const char *b)
+{
+    while (*a || *b) {
+        long x = strtol(a, (char **)&a, 10), y = strtol(b, (char **)&b, 10);
+        if (x != y)
+            return x < y ? -1 : 1;
+        a += *a == '.';
+        b += *b == '.';
+        if (!*a != !*b)
+            return *a ? 1 : -1;
+    }
+    return 0;
+}
+
+/* SPECS §5.5: the C++ runtime maxima of the x86_64 policies manylinux_2_17 and _2_28.  A wheel
+ * needing more than 2.28's allows is tagged linux_<arch>. */
+static const struct {
+    long minor;
+    const char *glibcxx, *cxxabi, *gcc;
+} cxx_policies[] = {{17, "3.4.19", "1.3.7", "4.8.0"}, {28, "3.4.24", "1.3.11", "7.0.0"}};
+
+/* The lowest glibc minor a manylinux policy allowing e's C++ runtime needs has: 0 when e needs
+ * none, -1 when no policy allows them. */
+static long cxx_floor(const hb_elf *e)
+{
+    const char *gx = hb_elf_max_version(e, "GLIBCXX"), *ca = hb_elf_max_version(e, "CXXABI"),
+               *gc = hb_elf_max_version(e, "GCC");
+    if (!gx && !ca && !gc)
+        return 0;
+    for (size_t i = 0; i < sizeof cxx_policies / sizeof *cxx_policies; i++)
+        if ((!gx || version_cmp(gx, cxx_policies[i].glibcxx) <= 0) &&
+            (!ca || version_cmp(ca, cxx_policies[i].cxxabi) <= 0) &&
+            (!gc || version_cmp(gc, cxx_policies[i].gcc) <= 0))
+            return cxx_policies[i].minor;
+    return -1;
+}
+
 static long glibc_minor(const char *v)
 {
     return v && strncmp(v, "2.", 2) == 0 ? strtol(v + 2, NULL, 10) : -1;
@@ -431,6 +469,11 @@ static int analyse_elf(const tree *t, const char *wheel, const hb_site *site, co
         free(r->glibc_max);
         r->glibc_max = hb_strdup(g);
     }
+    long floor = cxx_floor(&e);
+    if (floor < 0 || r->manylinux_floor < 0)
+        r->manylinux_floor = -1;
+    else if (floor > r->manylinux_floor)
+        r->manylinux_floor = floor;
     const char *arch = arch_name(&e);
     if (!r->arch)
         r->arch = hb_strdup(arch ? arch : "unknown");
@@ -478,7 +521,9 @@ static void compute_platform(hb_wheel_report *r)
     strbuf sb = STRBUF_INIT;
     long minor = glibc_minor(r->glibc_max);
     long lowest = strcmp(r->arch, "x86_64") == 0 || strcmp(r->arch, "i686") == 0 ? 5 : 17;
-    if (r->nproblems == 0 && needs_only(r, false) && strcmp(r->arch, "unknown") != 0)
+    if (r->manylinux_floor > lowest)
+        lowest = r->manylinux_floor;
+    if (r->nproblems == 0 && needs_only(r, false) && strcmp(r->arch, "unknown") != 0 && r->manylinux_floor >= 0)
         strbuf_printf(&sb, "manylinux_2_%ld_%s", minor > lowest ? minor : lowest, r->arch);
     else
         strbuf_printf(&sb, "linux_%s", r->arch);

@@ -10,7 +10,9 @@
  * the wheel), PRIVATE (anything else: to be vendored), UNRESOLVED.  Problems, one line each:
  * an RPATH/RUNPATH entry not relative to $ORIGIN, a PRIVATE or UNRESOLVED need.  The platform tag
  * is computed from the highest GLIBC symbol version required: manylinux_2_X_<arch> (X at least 5
- * on x86_64/i686, 17 elsewhere) when every need is ALLOWED or WHEEL, else linux_<arch>.
+ * on x86_64/i686, 17 elsewhere, and at least 17 or 28 when the GLIBCXX/CXXABI/GCC versions
+ * needed are over 2.17's maxima) when every need is ALLOWED or WHEEL and the C++ runtime
+ * versions are within manylinux_2_28's, else linux_<arch>.
  * hb_wheel_repair writes a relocatable copy into out_dir: PRIVATE needs (minus excludes, matched
  * by soname) are copied into <name>.libs/<base>-<8 hex of sha256><ext> with that SONAME, needs
  * rewritten and RUNPATH set to $ORIGIN-relative directories (patchelf: the search path in one
@@ -64,6 +66,8 @@ typedef struct hb_wheel_report {
     size_t nproblems;
     char *glibc_max;       /* over all ELFs, or NULL */
     char *arch;            /* "x86_64", ... or NULL when there is no ELF */
+    long manylinux_floor;  /* the lowest glibc minor whose policy allows the C++ runtime versions
+                              needed (GLIBCXX, CXXABI, GCC; 0: none needed; -1: none does) */
     char *platform;        /* the tag the wheel is eligible for; NULL when there is no ELF */
     bool relocatable;      /* no problems */
     char **requires_external;   /* DepURLs the SITE needs call for, NULL-terminated */

@@ -1,6 +1,6 @@
 /* Unit tests for wheel_zip.h (a tree zipped, RECORD last, unpacked again) and repair.h on wheels
  * that need no compiler: a pure wheel, one holding the system's libz (allow-listed needs only:
- * manylinux), a site classification by soname, and bad wheels (RECORD hash, unlisted file,
+ * manylinux), C++ runtime versions raising the tag, a site classification by soname, and bad wheels (RECORD hash, unlisted file,
  * truncated zip, corrupt ELF) that are errors writing nothing. */
 #include <stdio.h>
 #include <stdlib.h>
@@ -106,20 +106,40 @@ static void test_zip_roundtrip(void)
     hb_wheel_report_free(&r);
 }
 
-static void test_system_lib(void)
+/* Copies a system file into the tree at rel; false when it is not there. */
+static bool copy_in(const char *from, const char *rel)
 {
+    if (access(from, R_OK) != 0)
+        return false;
     strbuf lib = STRBUF_INIT;
-    slurp("/lib/x86_64-linux-gnu/libz.so.1", &lib);
-    if (!lib.len) {
-        strbuf_free(&lib);
-        return;
-    }
-    write_file("t2/pkg/libz.so.1", "");
-    FILE *f = fopen(at("t2/pkg/libz.so.1"), "wb");
+    slurp(from, &lib);
+    write_file(rel, "");
+    FILE *f = fopen(at(rel), "wb");
     CHECK(f && fwrite(lib.buf, 1, lib.len, f) == lib.len);
     if (f)
         fclose(f);
     strbuf_free(&lib);
+    return true;
+}
+
+/* CXXABI_1.3.9 is over manylinux_2_17's 1.3.7: at least manylinux_2_28. */
+static void test_cxx_floor(void)
+{
+    if (!copy_in("/usr/lib/x86_64-linux-gnu/libabsl_bad_any_cast_impl.so.20220623.0.0", "t7/pkg/libx.so"))
+        return;
+    make_wheel("t7", "cxx-1.0-py3-none-linux_x86_64.whl", NULL);
+    hb_wheel_report r;
+    hb_error err;
+    CHECK_MSG(hb_wheel_check(at("cxx-1.0-py3-none-linux_x86_64.whl"), NULL, &r, &err) == 0, "%s", err.msg);
+    CHECK_INT(r.manylinux_floor, 28);
+    CHECK(r.platform && strcmp(r.platform, "manylinux_2_28_x86_64") == 0);
+    hb_wheel_report_free(&r);
+}
+
+static void test_system_lib(void)
+{
+    if (!copy_in("/lib/x86_64-linux-gnu/libz.so.1", "t2/pkg/libz.so.1"))
+        return;
     make_wheel("t2", "pkg-1.0-py3-none-linux_x86_64.whl", NULL);
     hb_wheel_report r;
     hb_error err;
@@ -192,16 +212,8 @@ static void test_site_soname(void)
                                "  - name: openmpi\n    version: \"4.1.4\"\n"
                                "    provides: [dep:virtual/interface/mpi, dep:generic/openmpi]\n"
                                "    prefix: /opt/ompi\n";
-    strbuf lib = STRBUF_INIT;
-    if (access(lib_path, R_OK) != 0)
+    if (!copy_in(lib_path, "t6/pkg/libmpi_mpifh.so.40"))
         return;
-    slurp(lib_path, &lib);
-    write_file("t6/pkg/libmpi_mpifh.so.40", "");
-    FILE *f = fopen(at("t6/pkg/libmpi_mpifh.so.40"), "wb");
-    CHECK(f && fwrite(lib.buf, 1, lib.len, f) == lib.len);
-    if (f)
-        fclose(f);
-    strbuf_free(&lib);
     make_wheel("t6", "mpi-1.0-py3-none-linux_x86_64.whl", NULL);
     hb_site site;
     hb_error err;
@@ -235,6 +247,7 @@ int main(void)
     test_system_lib();
     test_bad_wheels();
     test_site_soname();
+    test_cxx_floor();
     tmptree_done();
     return check_finish();
 }
