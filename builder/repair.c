@@ -489,8 +489,12 @@ static int analyse_elf(const tree *t, const char *wheel, const hb_site *site, co
         n->name = hb_strdup(res[i].name);
         n->path = res[i].path ? hb_strdup(res[i].path) : NULL;
         n->cls = classify(t, site, excludes, n);
-        if (n->cls == HB_NEED_WHEEL)
+        if (n->cls == HB_NEED_WHEEL) {
             wheel_relative(t, &n->path);
+            if (!res[i].path || !under_dir(res[i].path, t->root))
+                add_problem(r, "%s: needs %s, which is in the wheel (%s) but not on its search path "
+                            "(`hpcbuild repair` adds $ORIGIN)", rel, n->name, n->path);
+        }
         check_need(r, rel, n);
         if (n->cls == HB_NEED_SITE)
             for (size_t k = 0; k < site->nexternals; k++)
@@ -607,21 +611,29 @@ typedef struct repair_ctx {
     size_t ngrafts;
 } repair_ctx;
 
-/* "../../pkg.libs" from the directory of file to dir (both relative to the wheel root). */
+/* "$ORIGIN/../../pkg.libs": dir (relative to the wheel root) from the directory of file. */
 static char *origin_path(const char *file, const char *dir)
 {
+    const char *slash = strrchr(file, '/');
+    size_t flen = slash ? (size_t)(slash - file) : 0, dlen = strlen(dir), common = 0;
+    /* the leading directories both share */
+    for (size_t i = 0; i <= flen && i <= dlen; i++) {
+        bool fend = i == flen || file[i] == '/', dend = i == dlen || dir[i] == '/';
+        if (fend && dend)
+            common = i;
+        if (fend != dend || (!fend && file[i] != dir[i]))
+            break;
+        if (i == flen || i == dlen)
+            break;
+    }
     strbuf sb = STRBUF_INIT;
     strbuf_puts(&sb, "$ORIGIN");
-    const char *fdir_end = strrchr(file, '/');
-    size_t flen = fdir_end ? (size_t)(fdir_end - file) : 0;
-    size_t dlen = strlen(dir);
-    if (flen == dlen && strncmp(file, dir, dlen) == 0)
-        return strbuf_detach(&sb);
-    for (size_t i = 0; i < flen; i++)
-        if (i == 0 || file[i] == '/')
+    for (size_t i = common; i < flen; i++)   /* one ".." per directory below the common ones */
+        if (i == common || file[i] == '/')
             strbuf_puts(&sb, "/..");
-    if (dlen)
-        strbuf_printf(&sb, "/%s", dir);
+    const char *rest = dir + common + (dir[common] == '/' ? 1 : 0);
+    if (*rest)
+        strbuf_printf(&sb, "/%s", rest);
     return strbuf_detach(&sb);
 }
 

@@ -3,7 +3,7 @@
 The packages of tests/lib/buildpkgs.py (mpihello, blasdot, cysum; cudaadd when nvcc exists) are
 built with `hpcbuild pep517` against a site file from `hpcbuild site detect`, plus "helper": a
 wheel put together here whose extension needs a private libhelper.so through an absolute RUNPATH
-into its build directory.  check-wheel says each is not relocatable (or, without private needs,
+into its build directory (and a variant shipping libhelper.so inside, off the search path).  check-wheel says each is not relocatable (or, without private needs,
 lists the site externals); repair vendors libhelper into helper.libs/ ($ORIGIN RUNPATH, hashed
 soname), declares MPI/BLAS/CUDA as Requires-External and recomputes the tag; check-wheel is
 then clean.  Each repaired wheel is installed into two prefixes, the build trees are deleted,
@@ -81,8 +81,14 @@ def helper_wheel():
                     "-Wl,--enable-new-dtags,-rpath," + build_dir], check=True)
     with open(so, "rb") as f:
         data = f.read()
-    return write_wheel(os.path.join(work, "helper-1.0-cp311-cp311-linux_x86_64.whl"),
-                       {"helperext" + suffix: data})
+    bare = os.path.join(build_dir, "bare" + suffix)
+    subprocess.run(["gcc", "-shared", "-fPIC", "-I" + inc, "-o", bare, ext_c, "-L" + build_dir, "-lhelper"],
+                   check=True)
+    with open(bare, "rb") as f, open(lib, "rb") as g:
+        inside = {"helperext" + suffix: f.read(), "helper/lib/libhelper.so": g.read()}
+    return (write_wheel(os.path.join(work, "helper-1.0-cp311-cp311-linux_x86_64.whl"),
+                        {"helperext" + suffix: data}),
+            write_wheel(os.path.join(work, "inside", "helper-1.0-cp311-cp311-linux_x86_64.whl"), inside))
 
 
 def check(wheel, *extra):
@@ -167,7 +173,15 @@ def main():
         t.check("site", rc2 == 0, e2)
     runs = []
     # the private helper: not relocatable before, vendored after
-    hw = helper_wheel()
+    os.makedirs(os.path.join(work, "inside"))
+    hw, inside = helper_wheel()
+    # libhelper.so shipped in the wheel but not on the extension's search path: repair adds $ORIGIN/...
+    rc, rep, e = check(inside)
+    t.check("inside.check-before", rc == 1 and rep and classes(rep).get("libhelper.so") == "wheel" and
+            any("not on its search path" in p for p in rep["problems"]), rep or e)
+    fixed = repaired("inside", inside, [])
+    if fixed:
+        runs.append(("inside", fixed, "import helperext; print(helperext.twice(4))", "8", 0))
     rc, rep, e = check(hw)
     t.check("helper.check-before", rc == 1 and rep and not rep["relocatable"] and
             classes(rep).get("libhelper.so") == "private" and

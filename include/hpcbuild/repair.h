@@ -8,7 +8,8 @@
  * names (libdir, -L link flags), or a soname libmpi*, libcudart*, libcublas*, libopenblas*,
  * libblas*, liblapack* matched to the external providing the matching DepURL), WHEEL (a file of
  * the wheel), PRIVATE (anything else: to be vendored), UNRESOLVED.  Problems, one line each:
- * an RPATH/RUNPATH entry not relative to $ORIGIN, a PRIVATE or UNRESOLVED need.  The platform tag
+ * an RPATH/RUNPATH entry not relative to $ORIGIN, a PRIVATE or UNRESOLVED need, a WHEEL need
+ * the loader would not find in the wheel.  The platform tag
  * is computed from the highest GLIBC symbol version required: manylinux_2_X_<arch> (X at least 5
  * on x86_64/i686, 17 elsewhere, and at least 17 or 28 when the GLIBCXX/CXXABI/GCC versions
  * needed are over 2.17's maxima) when every need is ALLOWED or WHEEL and the C++ runtime
