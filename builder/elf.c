@@ -176,10 +176,11 @@ static region section_region(const elf_layout *l, uint64_t index)
 /* A NUL-terminated string at offset idx of the string table; a copy. */
 static int strtab_get(const elf_reader *r, region tab, uint64_t idx, const char *field, char **out)
 {
-    uint64_t end = tab.off + tab.size;
-    if (end < tab.off || end > r->len)
-        end = r->len;
-    if (idx >= end - tab.off || tab.off >= r->len)
+    if (tab.off >= r->len)
+        return hb_error_set(r->err, HB_EINVAL, "%s: the string table (offset %llu) for %s is past the end of the file",
+                            r->what, (unsigned long long)tab.off, field);
+    uint64_t end = tab.size <= r->len - tab.off ? tab.off + tab.size : r->len;
+    if (idx >= end - tab.off)
         return hb_error_set(r->err, HB_EINVAL, "%s: %s string offset %llu is outside the string table", r->what, field,
                             (unsigned long long)idx);
     const char *s = (const char *)r->data + tab.off + idx;
@@ -319,11 +320,11 @@ static int read_dynamic_info(const elf_reader *r, const elf_layout *l, hb_elf *e
         goto out;
     uint64_t vn_off;
     const section *vnsec = find_section(l, SHT_GNU_VERNEED_);
-    if (d.has_verneed && vaddr_to_offset(l, d.verneed, &vn_off))
+    if (d.has_verneed && d.verneednum && vaddr_to_offset(l, d.verneed, &vn_off))
         rc = read_verneed(r, strtab, vn_off, d.verneednum, e);
     else if (vnsec)
         rc = read_verneed(r, d.has_strtab ? strtab : section_region(l, vnsec->link), vnsec->offset, vnsec->info, e);
-    else if (d.has_verneed)
+    else if (d.has_verneed && d.verneednum)
         rc = hb_error_set(r->err, HB_EINVAL, "%s: DT_VERNEED address 0x%llx maps to no PT_LOAD segment", r->what,
                           (unsigned long long)d.verneed);
     else
@@ -336,8 +337,10 @@ out:
 int hb_elf_parse(hb_elf *e, const unsigned char *data, size_t len, const char *what, hb_error *err)
 {
     memset(e, 0, sizeof *e);
-    if (len < 16 || memcmp(data, "\177ELF", 4) != 0)
+    if (len < 4 || memcmp(data, "\177ELF", 4) != 0)
         return hb_error_set(err, HB_EINVAL, "%s: not an ELF file", what);
+    if (len < 16)
+        return hb_error_set(err, HB_EINVAL, "%s: truncated ELF file: %zu bytes is shorter than the ELF header", what, len);
     elf_reader r = {data, len, false, false, what, err};
     if (data[4] != 1 && data[4] != 2)
         return hb_error_set(err, HB_EINVAL, "%s: ELF class %u is neither ELFCLASS32 nor ELFCLASS64", what, data[4]);

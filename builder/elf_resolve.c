@@ -160,10 +160,13 @@ static char *lookup_one(const hb_elf *e, const char *name, const char *origin, c
         return *via = "LD_LIBRARY_PATH", found;
     if (e->runpath && (found = search_list(e, e->runpath, ":", name, origin, m)))
         return *via = "runpath", found;
-    size_t pos = 0;
-    for (const char *p; (p = hb_ldcache_next(cache, name, &pos));)
-        if (compatible(e, p))
-            return *via = "ld.so.cache", hb_strdup(p);
+    /* The portable build before a glibc-hwcaps one: repair copies what it finds. */
+    for (int baseline_only = 1; baseline_only >= 0; baseline_only--) {
+        size_t pos = 0;
+        for (const char *p; (p = hb_ldcache_next(cache, name, baseline_only, &pos));)
+            if (compatible(e, p))
+                return *via = "ld.so.cache", hb_strdup(p);
+    }
     if ((found = search_defaults(e, name, m)))
         return *via = "default", found;
     *via = NULL;

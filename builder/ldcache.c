@@ -73,12 +73,14 @@ static const char *cache_string(const hb_ldcache *c, uint32_t off)
     return memchr(s, '\0', c->len - c->base - off) ? s : NULL;
 }
 
-const char *hb_ldcache_next(const hb_ldcache *c, const char *name, size_t *pos)
+const char *hb_ldcache_next(const hb_ldcache *c, const char *name, bool baseline_only, size_t *pos)
 {
     for (; *pos < c->nentries; (*pos)++) {
         const unsigned char *ent = c->data + c->base + NEW_HEADER + *pos * NEW_ENTRY;
         const char *key = cache_string(c, u32(ent + 4)), *value = cache_string(c, u32(ent + 8));
-        if (key && value && strcmp(key, name) == 0) {
+        uint64_t hwcap;
+        memcpy(&hwcap, ent + 16, 8);
+        if (key && value && strcmp(key, name) == 0 && !(baseline_only && hwcap != 0)) {
             (*pos)++;
             return value;
         }

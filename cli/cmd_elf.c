@@ -105,11 +105,11 @@ static bool report_file(strbuf *out, const char *file, bool resolve, bool json)
     hb_error err;
     hb_elf_resolved *r = NULL;
     if (hb_elf_read(&e, file, &err) != 0) {
-        fprintf(stderr, "hpcbuild elf: %s\n", err.msg);
+        fprintf(stderr, "hpcbuild: %s\n", err.msg);
         return false;
     }
     if (resolve && hb_elf_resolve(&e, file, getenv("LD_LIBRARY_PATH"), &r, &err) != 0) {
-        fprintf(stderr, "hpcbuild elf: %s\n", err.msg);
+        fprintf(stderr, "hpcbuild: %s\n", err.msg);
         hb_elf_free(&e);
         return false;
     }
@@ -136,12 +136,12 @@ int cmd_elf(int argc, char **argv)
         else if (options && strcmp(a, "--json") == 0)
             json = true;
         else if (options && a[0] == '-' && a[1])
-            return cli_fail(2, "hpcbuild elf: unknown option '%s' (expected --resolve or --json)", a);
+            return cli_fail(CLI_USAGE, "elf: unknown option '%s' (expected --resolve or --json)", a);
         else
             nfiles++;
     }
     if (nfiles == 0)
-        return cli_fail(2, "hpcbuild elf: expected at least one FILE");
+        return cli_fail(CLI_USAGE, "elf: expected at least one FILE (see hpcbuild elf --help)");
     options = true;
     for (int i = 1; i < argc; i++) {
         if (options && strcmp(argv[i], "--") == 0) {
