@@ -7,6 +7,9 @@
 
 #include "hpcbuild/alloc.h"
 #include "hpcbuild/process.h"
+#include "hpcbuild/repair.h"
+#include "hpcbuild/site.h"
+#include <unistd.h>
 
 static const char *const stage_names[] = {"[build-system] requires", "[external] build/host requires",
                                           "get_requires_for_build_wheel"};
@@ -48,4 +51,30 @@ int build_requires_install(void *ctx, hb_build_stage stage, char *const *require
     }
     free(argv);
     return rc;
+}
+
+int build_repair_wheels(char **wheels, const struct hb_site *site, hb_error *err)
+{
+    for (size_t i = 0; wheels && wheels[i]; i++) {
+        char *dir = hb_strdup(wheels[i]);
+        char *slash = strrchr(dir, '/');
+        if (slash)
+            *slash = '\0';
+        else
+            strcpy(dir, ".");
+        char *out = NULL;
+        int rc = hb_wheel_repair(wheels[i], site, NULL, dir, &out, err);
+        free(dir);
+        if (rc != 0)
+            return hb_error_prefix(err, "repairing '%s'", wheels[i]);
+        if (out && strcmp(out, wheels[i]) != 0) {
+            unlink(wheels[i]);   /* only the repaired wheel stays */
+            free(wheels[i]);
+            wheels[i] = out;
+        } else {
+            free(out);
+        }
+        fprintf(stderr, "hpcbuild: repaired: %s\n", wheels[i]);
+    }
+    return 0;
 }

@@ -22,4 +22,10 @@ typedef struct build_requires_ctx {
 /* An hb_build_requires_fn; ctx is a build_requires_ctx. */
 int build_requires_install(void *ctx, hb_build_stage stage, char *const *requires, hb_error *err);
 
+struct hb_site;
+/* Repairs each built wheel in place (repair.h): private libraries vendored, site libraries kept
+ * external and declared, the tag computed; the wheel is replaced by the repaired one (which may have
+ * another name: wheels[i] is updated).  Prints what it did.  -1 (err) when a repair fails. */
+int build_repair_wheels(char **wheels, const struct hb_site *site, hb_error *err);
+
 #endif

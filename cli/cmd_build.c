@@ -36,7 +36,8 @@ static const char build_help[] =
     "  -o OUTDIR               where the wheels go (default: .)\n"
     "  --config-setting K=V    a PEP 517 config_settings entry (repeatable; also -C K=V)\n"
     "  --env K=V               an environment override for the build (repeatable)\n"
-    "  --no-cache              build even when the cache has it\n\n"
+    "  --no-cache              build even when the cache has it\n"
+    "  --no-repair             leave the wheel as the backend made it (no `hpcbuild repair`)\n\n"
     "Exit status: 0 built or cached, 1 the build failed (the log's last lines and its path are\n"
     "shown), 2 invalid input.  Example: hpcbuild build dist/mpi4py-4.0.1.tar.gz -p ~/envs/sim\n";
 
@@ -45,7 +46,7 @@ typedef struct build_opts {
     const char *source, *prefix, *python, *out;
     const char **env, **config;
     size_t nenv, nconfig;
-    bool no_cache;
+    bool no_cache, no_repair;
     const char **forward;   /* the solve options as given, for `hpcbuild install` */
     size_t nforward;
 } build_opts;
@@ -73,6 +74,8 @@ static int parse(int argc, char **argv, build_opts *o, bool *help)
             o->env[o->nenv++] = argv[++i];
         } else if (strcmp(a, "--no-cache") == 0) {
             o->no_cache = true;
+        } else if (strcmp(a, "--no-repair") == 0) {
+            o->no_repair = true;
         } else {
             int start = i;
             bool used;
@@ -216,7 +219,10 @@ int cmd_build(int argc, char **argv)
             fprintf(stderr, "hpcbuild: cache hit (%s)\n", res.key_hex);
         else if (res.miss_reason)
             fprintf(stderr, "hpcbuild: cache miss: %s\n", res.miss_reason);
-        for (char **w = res.wheels; w && *w; w++)
+        /* repair runs after every build (a cache hit included) unless --no-repair */
+        if (!o.no_repair && build_repair_wheels(res.wheels, have_site ? &site : NULL, &err) != 0)
+            status = cli_fail(CLI_FAILED, "%s", err.msg);
+        for (char **w = res.wheels; status == CLI_OK && w && *w; w++)
             puts(*w);
     }
     hb_wheel_build_result_free(&res);

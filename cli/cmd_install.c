@@ -40,7 +40,8 @@ static const char install_help[] =
     "  -p, --prefix PREFIX      the environment (created when missing)\n"
     "  --dry-run                print what would change, change nothing\n"
     "  --from-lock FILE         install exactly what an hpcbuild.lock says, no solve\n"
-    "  --link-mode MODE         hardlink (default; copies across filesystems), copy, symlink\n\n"
+    "  --link-mode MODE         hardlink (default; copies across filesystems), copy, symlink\n"
+    "  --no-repair              install wheels built from sdists without `hpcbuild repair`\n\n"
     "Writes PREFIX/hpcbuild.lock (the exact solution).  Exit status: 0 done, 1 unsatisfiable or\n"
     "failed (nothing changed), 2 invalid input.\n"
     "Example: hpcbuild install -p ~/envs/sim -c ./channel --index ./index/simple numpy pypi::rich\n";
@@ -57,6 +58,7 @@ typedef struct install_opts {
     size_t nwheel_specs;
     char *cmdline;          /* for conda-meta/history */
     bool skip_sdists;       /* --skip-sdists: a build's requirements (build_requires.h) */
+    bool no_repair;         /* --no-repair: built wheels are installed as the backend made them */
     const char **forward;   /* the solve options as given, for a build's requirements */
     size_t nforward;
 } install_opts;
@@ -124,6 +126,8 @@ static int parse_args(int argc, char **argv, install_opts *o, bool *help)
                 return cli_fail(CLI_USAGE, "%s", err.msg);
         } else if (strcmp(a, "--skip-sdists") == 0) {
             o->skip_sdists = true;
+        } else if (strcmp(a, "--no-repair") == 0) {
+            o->no_repair = true;
         } else {
             bool used;
             int start = i;
@@ -279,7 +283,7 @@ static int run_install(install_opts *o)
             status = cli_fail(CLI_FAILED, "the wheels built from sdists were not taken by the solve");
         else if (sdists) {
             build_requires_ctx rctx = {prefix, o->forward, o->nforward};
-            status = install_plan_build_sdists(&plan, &pc, solve_site_path(&o->so), built, &rctx);
+            status = install_plan_build_sdists(&plan, &pc, solve_site_path(&o->so), built, &rctx, !o->no_repair);
             if (status != CLI_OK)
                 restore(o, prefix, old_lock, created);
             else if (!searched) {   /* pass 2 finds the built wheels (they outrank their sdists) */

@@ -908,7 +908,7 @@ void install_plan_skip_sdists(install_plan *p)
 }
 
 int install_plan_build_sdists(install_plan *p, hb_pkg_cache *pc, const char *site_file, const char *out_dir,
-                              struct build_requires_ctx *requires)
+                              struct build_requires_ctx *requires, bool repair)
 {
     hb_error err;
     hb_site site = {0};
@@ -945,6 +945,9 @@ int install_plan_build_sdists(install_plan *p, hb_pkg_cache *pc, const char *sit
         } else {
             for (char **w = res.wheels; w && *w; w++)
                 printf("  %s %s\n", res.cache_hit ? "cached:" : "built:", *w);
+            /* relocatable: private libraries vendored, site ones declared (repair.h) */
+            if (repair && build_repair_wheels(res.wheels, have_site ? &site : NULL, &err) != 0)
+                status = cli_fail(CLI_FAILED, "%s", err.msg);
         }
         hb_wheel_build_result_free(&res);
     }

@@ -67,8 +67,9 @@ int install_plan_apply(install_plan *p, const prefix_state *st, enum hb_link_mod
 /* Builds the plan's sdists (fetched already) with the prefix's Python into out_dir; a CLI status
  * (a failed build prints the log's last lines and its path). */
 struct build_requires_ctx;
+/* repair: each built wheel goes through hb_wheel_repair (unless --no-repair). */
 int install_plan_build_sdists(install_plan *p, hb_pkg_cache *pc, const char *site_file, const char *out_dir,
-                              struct build_requires_ctx *requires);
+                              struct build_requires_ctx *requires, bool repair);
 /* Drops the sdists from the plan (they are being built by the caller). */
 void install_plan_skip_sdists(install_plan *p);
 bool install_plan_has_sdists(const install_plan *p);
