@@ -3,3 +3,5 @@
 # tests/lib/buildpkgs.py plus a private libhelper.so, repaired, installed twice and run.
 hb_python_test(repair.wheel repair_wheel.py)
 set_tests_properties(repair.wheel PROPERTIES TIMEOUT 600)
+# check-wheel against readelf on Debian-built extension modules and a pip-built wheel (issue 7).
+hb_python_test(repair.readelf check_wheel_readelf.py)
