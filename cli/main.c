@@ -20,6 +20,7 @@ static const cli_command commands[] = {
     {"install", "solve, fetch and install conda packages and wheels into a prefix", cmd_install},
     {"remove", "uninstall packages from a prefix (one transaction)", cmd_remove},
     {"build", "build a wheel from an sdist without isolation against the site (cached)", cmd_build},
+    {"recipe", "check build recipes (lint), draft one from an sdist (new), list variants", cmd_recipe},
     {"check-wheel", "is a built wheel relocatable: its ELF files, their needs, the platform tag", cmd_check_wheel},
     {"repair", "make a built wheel relocatable: vendor private libraries, declare site externals", cmd_repair},
     {"list", "the packages of a prefix", cmd_list},
