@@ -432,11 +432,16 @@ static void parse_test(recipe_ctx *c, const yaml_node_t *n, hb_recipe *r)
     }
 }
 
-static size_t parse_root(recipe_ctx *c, const yaml_node_t *root, hb_recipe *r)
+/* Where the sections start, for problems about what is missing from them. */
+typedef struct section_lines {
+    size_t package, source;
+} section_lines;
+
+static section_lines parse_root(recipe_ctx *c, const yaml_node_t *root, hb_recipe *r)
 {
-    size_t source_line = 0;
+    section_lines lines = {1, 1};
     if (!want_mapping(c, root, "the recipe"))
-        return 0;
+        return lines;
     for (yaml_node_pair_t *p = root->data.mapping.pairs.start; p < root->data.mapping.pairs.top; p++) {
         char *key = pair_key(c, root, p, "the recipe");
         yaml_node_t *v = node(c, p->value);
@@ -445,9 +450,10 @@ static size_t parse_root(recipe_ctx *c, const yaml_node_t *root, hb_recipe *r)
             continue;
         }
         if (strcmp(key, "package") == 0) {
+            lines.package = line_of(node(c, p->key));
             parse_package(c, v, r);
         } else if (strcmp(key, "source") == 0) {
-            source_line = line_of(node(c, p->key));
+            lines.source = line_of(node(c, p->key));
             parse_sources(c, v, r);
         } else if (strcmp(key, "build") == 0) {
             parse_build(c, v, r);
@@ -463,7 +469,7 @@ static size_t parse_root(recipe_ctx *c, const yaml_node_t *root, hb_recipe *r)
         }
         free(key);
     }
-    return source_line;
+    return lines;
 }
 
 /* ---- ${{ variant.KEY }} substitution -------------------------------------------------- */
@@ -703,7 +709,7 @@ static void check_depurls(const hb_recipe *r, const hb_recipe_list *l, const cha
 static void check_sources(const hb_recipe *r, size_t source_line, hb_recipe_problems *ps)
 {
     if (r->nsources == 0)
-        add_problem(ps, source_line ? source_line : 1,
+        add_problem(ps, source_line,
                     "add `source:` with `url:` + `sha256:` or a local `path:`",
                     "missing source: the recipe says nothing to build from");
     for (size_t i = 0; i < r->nsources; i++) {
@@ -731,19 +737,19 @@ static void check_sources(const hb_recipe *r, size_t source_line, hb_recipe_prob
     }
 }
 
-static void check_recipe(const hb_recipe *r, size_t source_line, hb_recipe_problems *ps)
+static void check_recipe(const hb_recipe *r, section_lines lines, hb_recipe_problems *ps)
 {
     hb_error err;
-    if (!r->name.text)
-        add_problem(ps, r->name.line ? r->name.line : 1, "add `package:` with `name:`",
+    if (!r->name.text && !r->name.line)
+        add_problem(ps, lines.package, "add `name:` under `package:`",
                     "missing package name");
     else if (!strstr(r->name.text, "${{") && !valid_project_name(r->name.text))
         add_problem(ps, r->name.line, "use letters, digits, '.', '_' and '-' (PEP 508 names)",
                     "invalid package name '%s'", r->name.text);
-    if (!r->version.text) {
-        add_problem(ps, 1, "add `version:` under `package:` (quote it: \"1.0\")",
+    if (!r->version.text && !r->version.line) {
+        add_problem(ps, lines.package, "add `version:` under `package:` (quote it: \"1.0\")",
                     "missing package version");
-    } else if (!strstr(r->version.text, "${{")) {
+    } else if (r->version.text && !strstr(r->version.text, "${{")) {
         pep440_version v;
         if (pep440_version_parse(&v, r->version.text, strlen(r->version.text), &err) != 0)
             add_problem(ps, r->version.line, "use a PEP 440 version such as \"1.2.3\"",
@@ -751,7 +757,7 @@ static void check_recipe(const hb_recipe *r, size_t source_line, hb_recipe_probl
         else
             pep440_version_free(&v);
     }
-    check_sources(r, source_line, ps);
+    check_sources(r, lines.source, ps);
     for (size_t i = 0; i < r->nenv; i++)
         if (!valid_env_name(r->env[i].key))
             add_problem(ps, r->env[i].line, "use letters, digits and '_', not starting with a digit",
@@ -784,6 +790,18 @@ static void check_recipe(const hb_recipe *r, size_t source_line, hb_recipe_probl
     subst_ctx s = {r, NULL, 0, ps, false};
     copy_recipe(&s, &scratch, r);
     hb_recipe_free(&scratch);
+}
+
+/* Stable insertion sort: problems in file order, each line's in the order found. */
+static void sort_by_line(hb_recipe_problem *p, size_t n)
+{
+    for (size_t i = 1; i < n; i++) {
+        hb_recipe_problem cur = p[i];
+        size_t j = i;
+        for (; j > 0 && p[j - 1].line > cur.line; j--)
+            p[j] = p[j - 1];
+        p[j] = cur;
+    }
 }
 
 /* ---- parsing ------------------------------------------------------------------------- */
@@ -824,8 +842,7 @@ int hb_recipe_parse_text(const char *text, size_t len, const char *name, hb_reci
     if (!root) {
         add_problem(ps, 1, "start from `hpcbuild recipe new SOURCE`", "the recipe is empty");
     } else {
-        size_t source_line = parse_root(&c, root, r);
-        check_recipe(r, source_line, ps);
+        check_recipe(r, parse_root(&c, root, r), ps);
         yaml_document_t next;
         if (!yaml_parser_load(&parser, &next)) {
             yaml_problem(&parser, ps);
@@ -839,6 +856,8 @@ int hb_recipe_parse_text(const char *text, size_t len, const char *name, hb_reci
     }
     yaml_document_delete(&doc);
     yaml_parser_delete(&parser);
+    if (ps->n > before)
+        sort_by_line(ps->items + before, ps->n - before);
     return ps->n > before ? -1 : 0;
 }
 
