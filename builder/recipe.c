@@ -937,8 +937,10 @@ static void put_draft(strbuf *out, const char *source, const char *name, const c
         put_specs(out, "dependencies", ext->dependencies, ext->ndeps);
     }
     strbuf_puts(out, "# variants: {mpi: [openmpi, mpich]}   (use as ${{ variant.mpi }})\n"
-                     "test:\n  commands:\n    - ");
-    strbuf_printf(out, "\"python -c 'import %s'\"\n", name);
+                     "test:\n  commands:\n    - \"python -c 'import ");
+    for (const char *p = name; *p; p++)   /* a guess at the module: the name, lowercase, '_' */
+        strbuf_putc(out, *p == '-' || *p == '.' ? '_' : (*p >= 'A' && *p <= 'Z') ? (char)(*p + 32) : *p);
+    strbuf_puts(out, "'\"\n");
 }
 
 static int draft_directory(const char *source, const char *abs, strbuf *out, hb_error *err)
