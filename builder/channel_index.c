@@ -299,7 +299,8 @@ static int compare_entries(const void *a, const void *b)
 /* Sorts by project and file name; a file name seen twice (files/ and the top) keeps the first. */
 static void sort_and_dedup(dist_list *l, hb_channel_index_stats *stats)
 {
-    qsort(l->v, l->n, sizeof *l->v, compare_entries);
+    if (l->n > 1)
+        qsort(l->v, l->n, sizeof *l->v, compare_entries);
     size_t k = 0;
     for (size_t i = 0; i < l->n; i++) {
         if (k > 0 && strcmp(l->v[k - 1].filename, l->v[i].filename) == 0) {
