@@ -50,6 +50,7 @@ int cmd_fetch_pkg(int argc, char **argv);
 int cmd_conda_link(int argc, char **argv);
 int cmd_wheel_install(int argc, char **argv);
 int cmd_recipe(int argc, char **argv);
+int cmd_channel(int argc, char **argv);
 
 /* Prints "hpcbuild: <formatted>" on stderr and returns `status`. */
 int cli_fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

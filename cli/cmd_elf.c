@@ -36,12 +36,9 @@ static void write_json(strbuf *out, const char *file, const hb_elf *e, const hb_
     hb_json_int64(&w, e->machine);
     hb_json_key(&w, "has_dynamic");
     hb_json_bool(&w, e->has_dynamic);
-    hb_json_key(&w, "soname");
-    hb_json_string_or_null(&w, e->soname);
-    hb_json_key(&w, "rpath");
-    hb_json_string_or_null(&w, e->rpath);
-    hb_json_key(&w, "runpath");
-    hb_json_string_or_null(&w, e->runpath);
+    hb_json_member(&w, "soname", e->soname);
+    hb_json_member(&w, "rpath", e->rpath);
+    hb_json_member(&w, "runpath", e->runpath);
     hb_json_key(&w, "needed");
     hb_json_string_list(&w, e->needed);
     hb_json_key(&w, "verneed");
@@ -62,10 +59,8 @@ static void write_json(strbuf *out, const char *file, const hb_elf *e, const hb_
             hb_json_begin_object(&w);
             hb_json_key(&w, "name");
             hb_json_string(&w, r[i].name);
-            hb_json_key(&w, "path");
-            hb_json_string_or_null(&w, r[i].path);
-            hb_json_key(&w, "via");
-            hb_json_string_or_null(&w, r[i].via);
+            hb_json_member(&w, "path", r[i].path);
+            hb_json_member(&w, "via", r[i].via);
             hb_json_end_object(&w);
         }
         hb_json_end_array(&w);

@@ -134,10 +134,8 @@ static int do_list(env_opts *o, prefix_state *st)
             hb_json_string(&w, p->name);
             hb_json_key(&w, "version");
             hb_json_string(&w, p->version);
-            hb_json_key(&w, "build");
-            hb_json_string_or_null(&w, p->build);
-            hb_json_key(&w, "channel");
-            hb_json_string_or_null(&w, p->channel);
+            hb_json_member(&w, "build", p->build);
+            hb_json_member(&w, "channel", p->channel);
             hb_json_key(&w, "origin");
             hb_json_string(&w, p->wheel ? "wheel" : "conda");
             hb_json_end_object(&w);

@@ -113,12 +113,9 @@ static void print_report_json(const hb_wheel_report *r)
     hb_json_string(&w, r->wheel);
     hb_json_key(&w, "relocatable");
     hb_json_bool(&w, r->relocatable);
-    hb_json_key(&w, "platform");
-    hb_json_string_or_null(&w, r->platform);
-    hb_json_key(&w, "glibc");
-    hb_json_string_or_null(&w, r->glibc_max);
-    hb_json_key(&w, "arch");
-    hb_json_string_or_null(&w, r->arch);
+    hb_json_member(&w, "platform", r->platform);
+    hb_json_member(&w, "glibc", r->glibc_max);
+    hb_json_member(&w, "arch", r->arch);
     hb_json_key(&w, "elf");
     hb_json_begin_array(&w);
     for (size_t i = 0; i < r->nelfs; i++) {
@@ -126,14 +123,10 @@ static void print_report_json(const hb_wheel_report *r)
         hb_json_begin_object(&w);
         hb_json_key(&w, "file");
         hb_json_string(&w, e->file);
-        hb_json_key(&w, "soname");
-        hb_json_string_or_null(&w, e->soname);
-        hb_json_key(&w, "rpath");
-        hb_json_string_or_null(&w, e->rpath);
-        hb_json_key(&w, "runpath");
-        hb_json_string_or_null(&w, e->runpath);
-        hb_json_key(&w, "glibc");
-        hb_json_string_or_null(&w, e->glibc_max);
+        hb_json_member(&w, "soname", e->soname);
+        hb_json_member(&w, "rpath", e->rpath);
+        hb_json_member(&w, "runpath", e->runpath);
+        hb_json_member(&w, "glibc", e->glibc_max);
         hb_json_key(&w, "needs");
         hb_json_begin_array(&w);
         for (size_t k = 0; k < e->nneeds; k++) {
@@ -143,10 +136,8 @@ static void print_report_json(const hb_wheel_report *r)
             hb_json_string(&w, n->name);
             hb_json_key(&w, "class");
             hb_json_string(&w, hb_need_class_name(n->cls));
-            hb_json_key(&w, "path");
-            hb_json_string_or_null(&w, n->path);
-            hb_json_key(&w, "external");
-            hb_json_string_or_null(&w, n->external);
+            hb_json_member(&w, "path", n->path);
+            hb_json_member(&w, "external", n->external);
             hb_json_end_object(&w);
         }
         hb_json_end_array(&w);

@@ -290,23 +290,17 @@ static void put_list(hb_json_writer *w, const char *key, char **l)
     hb_json_string_list(w, l);
 }
 
-static void put_field(hb_json_writer *w, const char *key, const char *value)
-{
-    hb_json_key(w, key);
-    hb_json_string_or_null(w, value);
-}
-
 /* A PyPI pick: origin wheel|sdist, file, URL, hashes, its requirements and DepURLs; an sdist
  * is built from source ("build": true; "dynamic": its dependencies are known after a build). */
 static void put_dist_json(hb_json_writer *w, const hb_pypi_dist *d)
 {
     hb_json_begin_object(w);
-    put_field(w, "name", d->name);
-    put_field(w, "version", d->version);
-    put_field(w, "origin", d->wheel ? "wheel" : "sdist");
-    put_field(w, "filename", d->filename);
-    put_field(w, "url", d->url);
-    put_field(w, "index", d->index);
+    hb_json_member(w, "name", d->name);
+    hb_json_member(w, "version", d->version);
+    hb_json_member(w, "origin", d->wheel ? "wheel" : "sdist");
+    hb_json_member(w, "filename", d->filename);
+    hb_json_member(w, "url", d->url);
+    hb_json_member(w, "index", d->index);
     hb_json_key(w, "hashes");
     hb_json_begin_object(w);
     if (d->sha256) {
@@ -317,7 +311,7 @@ static void put_dist_json(hb_json_writer *w, const hb_pypi_dist *d)
     put_list(w, "requires_dist", d->requires_dist);
     put_list(w, "external", d->external);
     if (d->requires_python)
-        put_field(w, "requires_python", d->requires_python);
+        hb_json_member(w, "requires_python", d->requires_python);
     if (d->yanked) {
         hb_json_key(w, "yanked");
         hb_json_string_or_null(w, d->yanked_reason ? d->yanked_reason : "");
@@ -358,21 +352,21 @@ static void print_json(const hb_solve_result *res)
                 continue;
             }
             hb_json_begin_object(&w);
-            put_field(&w, "name", r->name);
-            put_field(&w, "version", r->version);
-            put_field(&w, "build", r->build ? r->build : "");
+            hb_json_member(&w, "name", r->name);
+            hb_json_member(&w, "version", r->version);
+            hb_json_member(&w, "build", r->build ? r->build : "");
             hb_json_key(&w, "build_number");
             hb_json_int64(&w, r->build_number);
-            put_field(&w, "channel", r->channel);
-            put_field(&w, "subdir", r->subdir);
-            put_field(&w, "fn", r->fn);
-            put_field(&w, "url", r->url);
-            put_field(&w, "sha256", r->sha256);
-            put_field(&w, "md5", r->md5);
+            hb_json_member(&w, "channel", r->channel);
+            hb_json_member(&w, "subdir", r->subdir);
+            hb_json_member(&w, "fn", r->fn);
+            hb_json_member(&w, "url", r->url);
+            hb_json_member(&w, "sha256", r->sha256);
+            hb_json_member(&w, "md5", r->md5);
             put_list(&w, "depends", r->depends);
-            put_field(&w, "origin", res->picks[i].site ? "site" : "conda");
+            hb_json_member(&w, "origin", res->picks[i].site ? "site" : "conda");
             if (res->picks[i].site && r->build && strcmp(r->build, "python") == 0)
-                put_field(&w, "kind", "python-distribution");
+                hb_json_member(&w, "kind", "python-distribution");
             hb_json_end_object(&w);
         }
         hb_json_end_array(&w);

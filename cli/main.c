@@ -24,6 +24,7 @@ static const cli_command commands[] = {
     {"check-wheel", "is a built wheel relocatable: its ELF files, their needs, the platform tag", cmd_check_wheel},
     {"repair", "make a built wheel relocatable: vendor private libraries, declare site externals", cmd_repair},
     {"list", "the packages of a prefix", cmd_list},
+    {"channel", "publish a directory of wheels and sdists as a static channel: channel index DIR", cmd_channel},
     {"export", "a prefix as hpcbuild.lock, PEP 751 pylock.toml or a conda @EXPLICIT list", cmd_export},
     {"tags", "list the wheel tags an interpreter supports, best first", cmd_tags},
     {"distname", "parse wheel and sdist file names (name, version, build, tags)", cmd_distname},

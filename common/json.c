@@ -1124,3 +1124,9 @@ char **hb_json_get_strv(const hb_json_doc *doc, const hb_json_node *obj, const c
     }
     return out;
 }
+
+void hb_json_member(hb_json_writer *w, const char *key, const char *s)
+{
+    hb_json_key(w, key);
+    hb_json_string_or_null(w, s);
+}

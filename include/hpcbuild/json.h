@@ -136,6 +136,8 @@ void hb_json_key(hb_json_writer *w, const char *key);
 void hb_json_keyn(hb_json_writer *w, const char *key, size_t len);
 void hb_json_string(hb_json_writer *w, const char *s);
 void hb_json_string_or_null(hb_json_writer *w, const char *s);   /* NULL writes null */
+/* A key and its string value (NULL writes null): the common object member. */
+void hb_json_member(hb_json_writer *w, const char *key, const char *s);
 void hb_json_stringn(hb_json_writer *w, const char *s, size_t len);
 void hb_json_int64(hb_json_writer *w, int64_t v);
 void hb_json_double(hb_json_writer *w, double v);
