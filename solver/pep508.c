@@ -287,7 +287,9 @@ static void canonical_version(strbuf *out, const char *v, size_t n, bool strip)
     if (bang)
         rs = (size_t)(bang - t) + 1;
     size_t re = rs;
-    while (re < f.len && ((t[re] >= '0' && t[re] <= '9') || t[re] == '.'))
+    /* the release: digits and the dots between them (".post0" after it is not release) */
+    while (re < f.len && ((t[re] >= '0' && t[re] <= '9') ||
+                          (t[re] == '.' && re + 1 < f.len && t[re + 1] >= '0' && t[re + 1] <= '9')))
         re++;
     size_t keep = re;
     if (strip) {
