@@ -57,9 +57,7 @@ void install_plan_free(install_plan *p)
     }
     free(p->pkgs);
     free(p->remove);
-    for (size_t i = 0; i < p->nrequested; i++)
-        free(p->requested[i]);
-    free(p->requested);
+    hb_strv_free(p->requested);   /* NULL-terminated (add_requested) */
     free(p->prefix);
     free(p->kind);
     free(p->python);

@@ -124,14 +124,10 @@ void prefix_state_free(prefix_state *st)
         free(p->sha256);
         free(p->md5);
         free(p->record);
-        for (char **d = p->depends; d && *d; d++)
-            free(*d);
-        free(p->depends);
+        hb_strv_free(p->depends);
     }
     free(st->pkgs);
-    for (size_t i = 0; i < st->nrequested; i++)
-        free(st->requested[i]);
-    free(st->requested);
+    hb_strv_free(st->requested);   /* NULL-terminated (prefix_state_request) */
     free(st->python);
     free(st->kind);
     memset(st, 0, sizeof *st);
@@ -150,8 +146,9 @@ void prefix_state_request(prefix_state *st, const char *spec)
     for (size_t i = 0; i < st->nrequested; i++)
         if (strcmp(st->requested[i], spec) == 0)
             return;
-    st->requested = hb_reallocarray(st->requested, st->nrequested + 1, sizeof *st->requested);
+    st->requested = hb_reallocarray(st->requested, st->nrequested + 2, sizeof *st->requested);
     st->requested[st->nrequested++] = hb_strdup(spec);
+    st->requested[st->nrequested] = NULL;
 }
 
 void prefix_state_format(const prefix_state *st, strbuf *out)
