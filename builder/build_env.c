@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "hpcbuild/alloc.h"
+#include "hpcbuild/cuda_detect.h"
+#include "hpcbuild/fs.h"
 #include "hpcbuild/envlist.h"
 #include "hpcbuild/process.h"
 #include "hpcbuild/strbuf.h"
@@ -242,13 +244,19 @@ static void cuda(resolver *r)
     const hb_site_external *x = find_external(r->opt->site, "dep:generic/cuda",
                                               (const char *const[]){"cuda-toolkit", "cuda", NULL});
     char *nvcc = find_tool(x, "nvcc", r->path, (const char *const[]){"nvcc", NULL});
-    if (!nvcc && !x && is_executable("/usr/local/cuda/bin/nvcc"))
-        nvcc = hb_strdup("/usr/local/cuda/bin/nvcc");
-    if (!nvcc && !x)
+    char *home = x && x->prefix ? hb_strdup(x->prefix) : hb_cuda_home_of_nvcc(nvcc);
+    if (!home && !x && hb_cuda_is_toolkit_home("/usr/local/cuda")) {
+        /* no site entry and no toolkit behind the nvcc on PATH (a wrapper script, say) */
+        home = hb_strdup("/usr/local/cuda");
+        free(nvcc);
+        nvcc = hb_path_join(home, "bin/nvcc");
+    }
+    if (!home && !x) {
+        free(nvcc);
         return;
-    char *home = x && x->prefix ? hb_strdup(x->prefix) : NULL;
+    }
     if (!home && nvcc) {
-        /* NVCC's directory's parent: /usr/local/cuda/bin/nvcc -> /usr/local/cuda */
+        /* the site file names an nvcc that is not here: its directory's parent, as written */
         home = hb_strdup(nvcc);
         for (int i = 0; i < 2; i++) {
             char *s = strrchr(home, '/');

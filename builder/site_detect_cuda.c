@@ -8,6 +8,7 @@
 
 #include "hpcbuild/alloc.h"
 #include "hpcbuild/cuda_detect.h"
+#include "hpcbuild/fs.h"
 #include "hpcbuild/strbuf.h"
 #include "site_detect_internal.h"
 
@@ -112,36 +113,32 @@ static bool gpu_info(sd_ctx *c, hb_site_external *e)
     return any;
 }
 
-/* The CUDA home with an executable bin/nvcc: $CUDA_HOME, $CUDA_PATH, nvcc on PATH, the
- * defaults.  Sets *nvcc. */
+/* The home of the nvcc on PATH, through symlinks (/usr/bin/nvcc -> /opt/cuda-12.4/bin/nvcc). */
+static char *home_of_path_nvcc(sd_ctx *c)
+{
+    char *on_path = sd_which(c, "nvcc");
+    char *home = hb_cuda_home_of_nvcc(on_path);
+    free(on_path);
+    return home;
+}
+
+/* The CUDA home: $CUDA_HOME, $CUDA_PATH, the home of nvcc on PATH, the defaults; the first that
+ * is a toolkit home (hb_cuda_is_toolkit_home).  Sets *nvcc. */
 static char *cuda_home(sd_ctx *c, char **nvcc)
 {
     static const char *const default_dirs[] = {"/usr/local/cuda", NULL};
     const char *const *dirs = c->opts->cuda_dirs ? c->opts->cuda_dirs : default_dirs;
-    char *on_path = sd_which(c, "nvcc");
-    char *from_path = NULL;
-    if (on_path) {
-        char *bin = sd_dirname(on_path);
-        from_path = sd_dirname(bin);
-        free(bin);
-        free(on_path);
-    }
+    char *from_path = home_of_path_nvcc(c);
     const char *tries[8] = {sd_getenv(c, "CUDA_HOME"), sd_getenv(c, "CUDA_PATH"), from_path};
     size_t n = 3;
     for (const char *const *d = dirs; *d && n < 8; d++)
         tries[n++] = *d;
     char *home = NULL;
-    for (size_t i = 0; i < n && !home; i++) {
-        if (!tries[i])
-            continue;
-        strbuf p = STRBUF_INIT;
-        strbuf_printf(&p, "%s/bin/nvcc", tries[i]);
-        if (sd_is_executable(strbuf_str(&p))) {
+    for (size_t i = 0; i < n && !home; i++)
+        if (hb_cuda_is_toolkit_home(tries[i])) {
             home = hb_strdup(tries[i]);
-            *nvcc = strbuf_detach(&p);
+            *nvcc = hb_path_join(home, "bin/nvcc");
         }
-        strbuf_free(&p);
-    }
     free(from_path);
     return home;
 }

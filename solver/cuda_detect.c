@@ -1,5 +1,6 @@
 /* cuda_detect.c — the CUDA driver through libcuda in a child process (see cuda_detect.h). */
 #include "hpcbuild/cuda_detect.h"
+#include "hpcbuild/fs.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -126,4 +127,34 @@ int hb_cuda_detect(hb_cuda_info *out, const char *const *libs, int timeout_ms)
     snprintf(out->version, sizeof out->version, "%s", version);
     snprintf(out->arch, sizeof out->arch, "%s", strcmp(arch, "-") == 0 ? "" : arch);
     return 1;
+}
+
+bool hb_cuda_is_toolkit_home(const char *dir)
+{
+    if (!dir || !*dir)
+        return false;
+    char *nvcc = hb_path_join(dir, "bin/nvcc");
+    char *header = hb_path_join(dir, "include/cuda_runtime.h");
+    bool ok = nvcc && header && access(nvcc, X_OK) == 0 && access(header, R_OK) == 0;
+    free(nvcc);
+    free(header);
+    return ok;
+}
+
+char *hb_cuda_home_of_nvcc(const char *nvcc)
+{
+    char *home = nvcc ? realpath(nvcc, NULL) : NULL;
+    for (int i = 0; home && i < 2; i++) {
+        char *slash = strrchr(home, '/');
+        if (!slash || slash == home) {
+            free(home);
+            return NULL;
+        }
+        *slash = '\0';
+    }
+    if (home && !hb_cuda_is_toolkit_home(home)) {
+        free(home);
+        home = NULL;
+    }
+    return home;
 }

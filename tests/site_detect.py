@@ -77,6 +77,39 @@ def picked(j):
     return {p["name"]: p for p in (j or {}).get("packages", [])}
 
 
+def cuda_home(env):
+    """The CUDA home hpcbuild should take: $CUDA_HOME, $CUDA_PATH, the home of nvcc on PATH (through
+    symlinks), /usr/local/cuda; the first with an executable bin/nvcc and include/cuda_runtime.h."""
+    on_path = shutil.which("nvcc", path=env.get("PATH"))
+    homes = [env.get("CUDA_HOME"), env.get("CUDA_PATH"),
+             os.path.dirname(os.path.dirname(os.path.realpath(on_path))) if on_path else None,
+             "/usr/local/cuda"]
+    return next((h for h in homes if h and os.access(os.path.join(h, "bin", "nvcc"), os.X_OK)
+                 and os.path.isfile(os.path.join(h, "include", "cuda_runtime.h"))), None)
+
+
+def wrapped_nvcc(tmp):
+    """A PATH whose first nvcc is a wrapper script in /usr/local/bin-like directory (bin/ without
+    include/): the toolkit is the one the wrapper runs, not the wrapper's parent."""
+    g = "nvcc wrapper on PATH"
+    home = cuda_home(os.environ)
+    if not home:
+        print("  (no CUDA toolkit here: skipped)")
+        return
+    local = os.path.join(tmp, "local")
+    os.makedirs(os.path.join(local, "bin"), exist_ok=True)
+    wrapper = os.path.join(local, "bin", "nvcc")
+    with open(wrapper, "w", encoding="utf-8") as f:
+        f.write('#!/bin/sh\nexec %s/bin/nvcc "$@"\n' % home)
+    os.chmod(wrapper, 0o755)
+    env = {"PATH": local + "/bin:" + os.environ.get("PATH", ""), "CUDA_HOME": "", "CUDA_PATH": ""}
+    rc, site, out, err = detect(tmp, "wrapped.yaml", env)
+    T.check(g, rc == 0 and site is not None, "rc %d: %s" % (rc, err))
+    info = externals(site or {}).get("cuda-toolkit", {}).get("info", {})
+    T.check(g, info.get("cuda-home") == home and info.get("nvcc") == home + "/bin/nvcc",
+            "took %r, want %s" % (info, home))
+
+
 def this_machine(tmp):
     g = "this machine"
     rc, site, out, err = detect(tmp, "site.yaml")
@@ -127,11 +160,7 @@ def this_machine(tmp):
     else:
         print("  (no OpenBLAS pkg-config here: skipped)")
 
-    # the CUDA home hpcbuild should take: $CUDA_HOME, $CUDA_PATH, nvcc on PATH, /usr/local/cuda
-    on_path = shutil.which("nvcc")
-    homes = [os.environ.get("CUDA_HOME"), os.environ.get("CUDA_PATH"),
-             os.path.dirname(os.path.dirname(on_path)) if on_path else None, "/usr/local/cuda"]
-    home = next((h for h in homes if h and os.access(os.path.join(h, "bin", "nvcc"), os.X_OK)), None)
+    home = cuda_home(os.environ)
     if home:
         nvcc = os.path.join(home, "bin", "nvcc")
         want = re.search(r", V(\S+)", tool(nvcc, "--version")).group(1)
@@ -367,6 +396,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         machine = this_machine(tmp)
         fake_machine(tmp)
+        wrapped_nvcc(tmp)
         if machine:
             hand_edits(tmp, machine)
         errors(tmp)

@@ -11,6 +11,8 @@
 #ifndef HPCBUILD_CUDA_DETECT_H
 #define HPCBUILD_CUDA_DETECT_H
 
+#include <stdbool.h>
+
 typedef struct hb_cuda_info {
     char version[16];   /* "12.4" */
     char arch[16];      /* "8.6", or "" without devices */
@@ -18,5 +20,13 @@ typedef struct hb_cuda_info {
 
 /* libs: NULL-terminated list of libraries to try, or NULL for the default list. */
 int hb_cuda_detect(hb_cuda_info *out, const char *const *libs, int timeout_ms);
+
+/* Whether dir is a CUDA toolkit home: an executable dir/bin/nvcc and dir/include/cuda_runtime.h
+ * (so /usr/local, whose bin/ may hold wrapper scripts for a toolkit elsewhere, is not one). */
+bool hb_cuda_is_toolkit_home(const char *dir);
+
+/* The toolkit home an nvcc belongs to: the parent of its directory, through symlinks, when that
+ * is a toolkit home; malloc'd, or NULL (a wrapper script, a stray nvcc). */
+char *hb_cuda_home_of_nvcc(const char *nvcc);
 
 #endif
