@@ -2,6 +2,7 @@
  * patchelf, declare site externals, recompute the platform tag (repair.h). */
 #include "hpcbuild/repair.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
@@ -992,6 +993,101 @@ int hb_wheel_repair(const char *wheel, const hb_site *site, const char *const *e
     }
     free(c.grafts);
     free(c.libs_rel);
+    tree_free(&c.t);
+    return rc;
+}
+
+/* ---- a local version label ------------------------------------------------------------------ */
+
+/* METADATA's "Version: V" becomes "Version: <version>". */
+static int set_metadata_version(const tree *t, const char *version, hb_error *err)
+{
+    strbuf rel = STRBUF_INIT, out = STRBUF_INIT;
+    strbuf_printf(&rel, "%s/METADATA", t->distinfo);
+    char *path = hb_path_join(t->root, rel.buf), *data = NULL;
+    size_t len;
+    int rc = read_whole(path, &data, &len, err);
+    bool done = false;
+    for (char *line = data, *next; rc == 0 && line && *line; line = next) {
+        char *nl = strchr(line, '\n');
+        next = nl ? nl + 1 : NULL;
+        size_t ll = nl ? (size_t)(nl - line) : strlen(line);
+        if (!done && ll >= 8 && strncmp(line, "Version:", 8) == 0) {
+            strbuf_printf(&out, "Version: %s\n", version);
+            done = true;
+        } else {
+            strbuf_append(&out, line, ll);
+            strbuf_putc(&out, '\n');
+        }
+        if (!done && ll == 0)   /* the headers end: no Version header */
+            break;
+    }
+    if (rc == 0 && !done)
+        rc = hb_error_set(err, HB_EINVAL, "'%s': no Version header", path);
+    if (rc == 0)
+        rc = hb_write_file_atomic(path, out.buf, out.len, err);
+    free(data);
+    free(path);
+    strbuf_free(&rel);
+    strbuf_free(&out);
+    return rc;
+}
+
+int hb_wheel_set_local_version(const char *wheel, const char *label, const char *out_dir, char **out_path,
+                               hb_error *err)
+{
+    *out_path = NULL;
+    for (const char *p = label; *p; p++)
+        if (!isalnum((unsigned char)*p) && *p != '.')
+            return hb_error_set(err, HB_EINVAL, "local version label '%s': expected letters, digits and '.'", label);
+    if (!*label || *label == '.' || label[strlen(label) - 1] == '.' || strstr(label, ".."))
+        return hb_error_set(err, HB_EINVAL, "local version label '%s': expected segments joined by '.'", label);
+    const char *base = base_name(wheel);
+    const char *d1 = strchr(base, '-'), *d2 = d1 ? strchr(d1 + 1, '-') : NULL;
+    if (!d2)
+        return hb_error_set(err, HB_EINVAL, "'%s': expected a wheel file name (NAME-VERSION-...whl)", base);
+    repair_ctx c;
+    memset(&c, 0, sizeof c);
+    c.wheel = wheel;
+    if (tree_open(&c.t, wheel, err) != 0)
+        return -1;
+    /* NAME-VERSION.dist-info -> NAME-VERSION+LABEL.dist-info (or VERSION.LABEL after a '+') */
+    const char *dash = strchr(c.t.distinfo, '-');
+    size_t vlen = strlen(c.t.distinfo) - 10 - (dash ? (size_t)(dash - c.t.distinfo) + 1 : 0);
+    strbuf version = STRBUF_INIT, distinfo = STRBUF_INIT, name = STRBUF_INIT;
+    int rc = dash ? 0 : hb_error_set(err, HB_EINVAL, "wheel '%s': '%s' is not NAME-VERSION.dist-info", wheel,
+                                     c.t.distinfo);
+    if (rc == 0) {
+        strbuf_append(&version, dash + 1, vlen);
+        strbuf_printf(&version, "%s%s", strchr(version.buf, '+') ? "." : "+", label);
+        strbuf_printf(&distinfo, "%.*s-%s.dist-info", (int)(dash - c.t.distinfo), c.t.distinfo, version.buf);
+        strbuf_printf(&name, "%.*s-%s%s", (int)(d1 - base), base, version.buf, d2);
+        char *from = hb_path_join(c.t.root, c.t.distinfo), *to = hb_path_join(c.t.root, distinfo.buf);
+        if (rename(from, to) != 0)
+            rc = hb_error_set(err, HB_ESYS, "cannot rename '%s': %s", from, strerror(errno));
+        free(from);
+        free(to);
+    }
+    if (rc == 0) {
+        free(c.t.distinfo);
+        c.t.distinfo = strbuf_detach(&distinfo);
+        rc = set_metadata_version(&c.t, version.buf, err);
+    }
+    if (rc == 0)
+        rc = rewrite_record(&c, err);
+    if (rc == 0)
+        rc = hb_mkdir_p(out_dir, err);
+    if (rc == 0) {
+        char *dst = hb_path_join(out_dir, name.buf);
+        rc = hb_wheel_zip_dir(c.t.root, dst, err);
+        if (rc == 0)
+            *out_path = dst;
+        else
+            free(dst);
+    }
+    strbuf_free(&version);
+    strbuf_free(&distinfo);
+    strbuf_free(&name);
     tree_free(&c.t);
     return rc;
 }

@@ -1,0 +1,343 @@
+"""`hpcbuild channel build` end to end (issue 8): five recipes with needs among them and an MPI
+variant matrix built into a channel, installed from it by pip and by hpcbuild; a second build
+rebuilds nothing; a changed recipe rebuilds it and what needs it only; a failing test fails its
+job and skips its dependants while the others publish.  With --slurm (tests/slurm.cmake) the
+same set goes through a real single-node Slurm (tests/lib/slurm.py): one job per build,
+afterok dependencies, the order checked in Slurm's job completion log.
+
+  hbcore   pure Python; its recipe's source is an sdist served on 127.0.0.1 (url + sha256)
+  hbtool   pure Python, a build-time code generator
+  hbmpi    C extension compiled with the site's MPICC, needs hbcore; variants mpi: [openmpi, mpich]
+  hbapp    needs hbtool to build (setup.py imports it) and hbmpi, hbcore to run
+  hbdoc    pure Python, needs nothing (runs beside the others)
+"""
+import hashlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
+import buildpkgs  # noqa: E402
+import hbtest  # noqa: E402
+import pyindex  # noqa: E402
+
+T = hbtest.Tally()
+PY = "/usr/bin/python3"
+SLURM = "--slurm" in sys.argv
+
+SETUP_PY = "from setuptools import setup\nsetup()\n"
+
+
+def pyproject(name, requires=("setuptools",), deps=(), external=None):
+    text = textwrap.dedent("""\
+        [build-system]
+        requires = %s
+        build-backend = "setuptools.build_meta"
+
+        [project]
+        name = "%s"
+        version = "1.0"
+        dependencies = %s
+        """) % (json.dumps(list(requires)), name, json.dumps(list(deps)))
+    if external:
+        text += "\n[external]\n" + "".join("%s = %s\n" % (k, json.dumps(v)) for k, v in external.items())
+    return text
+
+
+HBMPI_C = buildpkgs.PY_HEADER + textwrap.dedent("""\
+    #include <mpi.h>
+
+    static PyObject *library(PyObject *self, PyObject *args)
+    {
+        char v[MPI_MAX_LIBRARY_VERSION_STRING];
+        int n = 0;
+        MPI_Get_library_version(v, &n);
+        return PyUnicode_FromStringAndSize(v, n);
+    }
+    """) + buildpkgs.module_init("_hbmpi", ["library"])
+
+HBMPI_SETUP = buildpkgs.MPIHELLO_SETUP.replace('Extension("mpihello", ["mpihello.c"])',
+                                               'Extension("hbmpi._hbmpi", ["_hbmpi.c"])').replace(
+    "setup(ext_modules", "setup(packages=['hbmpi'], ext_modules")
+
+HBAPP_SETUP = textwrap.dedent("""\
+    import hbtool
+    from setuptools import setup
+
+    hbtool.generate("hbapp/_generated.py")
+    setup(packages=["hbapp"])
+    """)
+
+PACKAGES = {
+    "hbcore": {"pyproject.toml": pyproject("hbcore"), "hbcore/__init__.py": "VALUE = 1\n"},
+    "hbtool": {"pyproject.toml": pyproject("hbtool"),
+               "hbtool/__init__.py": "import os\n\n\ndef generate(path):\n"
+                                     "    with open(path, 'w') as f:\n"
+                                     "        f.write('BY = %r\\n' % os.environ.get('HBTOOL_STAMP', 'hbtool'))\n"},
+    "hbmpi": {"pyproject.toml": pyproject("hbmpi", deps=["hbcore>=1.0"],
+                                          external={"host-requires": ["dep:virtual/interface/mpi"]}),
+              "setup.py": HBMPI_SETUP, "_hbmpi.c": HBMPI_C,
+              "hbmpi/__init__.py": "import hbcore\nfrom hbmpi._hbmpi import library\n"},
+    "hbapp": {"pyproject.toml": pyproject("hbapp", requires=["setuptools", "hbtool"], deps=["hbmpi", "hbcore"]),
+              "setup.py": HBAPP_SETUP,
+              "hbapp/__init__.py": "from hbapp._generated import BY\nimport hbmpi\n"},
+    "hbdoc": {"pyproject.toml": pyproject("hbdoc"), "hbdoc/__init__.py": "TEXT = 'doc'\n"},
+}
+
+
+def write_tree(root, name):
+    tree = os.path.join(root, name)
+    for rel, text in PACKAGES[name].items():
+        path = os.path.join(tree, rel)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
+    return tree
+
+
+def recipe(name, source, variants="", env="", test="", extra=""):
+    return textwrap.dedent("""\
+        package:
+          name: %s
+          version: "1.0"
+        source:
+        %s
+        """) % (name, textwrap.indent(source, "  ")) + env + variants + extra + test
+
+
+def write_recipes(root, src, core_url, core_sha):
+    recipes = os.path.join(root, "recipes")
+    os.makedirs(recipes, exist_ok=True)
+    files = {
+        "hbcore.yaml": recipe("hbcore", "url: %s\nsha256: %s" % (core_url, core_sha),
+                              test="test:\n  commands:\n    - python -c \"import hbcore; assert hbcore.VALUE == 1\"\n"),
+        "hbtool.yaml": recipe("hbtool", "path: %s/hbtool" % src,
+                              test="test:\n  commands: python -c \"import hbtool\"\n"),
+        "hbmpi.yaml": recipe("hbmpi", "path: %s/hbmpi" % src,
+                             env="build:\n  env:\n    HBMPI_VARIANT: ${{ variant.mpi }}\n",
+                             variants="variants:\n  mpi: [openmpi, mpich]\n",
+                             test="test:\n  commands:\n"
+                                  "    - python -c \"import hbmpi, sys; v = hbmpi.library().lower().replace(' ', '');"
+                                  " sys.exit(0 if '${{ variant.mpi }}' in v else 'wrong MPI ' + v)\"\n"),
+        "hbapp.yaml": recipe("hbapp", "path: %s/hbapp" % src,
+                             test="test:\n  commands:\n    - python -c \"import hbapp; assert hbapp.BY == 'hbtool'\"\n"),
+        "hbdoc.yaml": recipe("hbdoc", "path: %s/hbdoc" % src),
+    }
+    for name, text in files.items():
+        with open(os.path.join(recipes, name), "w", encoding="utf-8") as f:
+            f.write(text)
+    return recipes
+
+
+def site_file(tmp):
+    """The site: this machine's Open MPI and MPICH (Debian's), both providing the MPI interface."""
+    ompi = subprocess.run(["ompi_info", "--parsable", "--version", "ompi", "full"], capture_output=True, text=True)
+    ompi_v = re.search(r"ompi:version:full:(\S+)", ompi.stdout)
+    mpich = subprocess.run(["mpichversion"], capture_output=True, text=True)
+    mpich_v = re.search(r"MPICH Version:\s*(\S+)", mpich.stdout)
+    path = os.path.join(tmp, "site.yaml")
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(textwrap.dedent("""\
+            format: 1
+            externals:
+              - name: openmpi
+                version: %s
+                provides: [dep:virtual/interface/mpi, dep:generic/openmpi]
+                prefix: /usr
+                info: {mpicc: /usr/bin/mpicc.openmpi, abi: openmpi}
+              - name: mpich
+                version: %s
+                provides: [dep:virtual/interface/mpi, dep:generic/mpich]
+                prefix: /usr
+                info: {mpicc: /usr/bin/mpicc.mpich, abi: mpich}
+            """) % (ompi_v.group(1) if ompi_v else "4.1.4", mpich_v.group(1) if mpich_v else "4.0.2"))
+    return path
+
+
+def one_mpi_site(tmp, site, keep):
+    """The site file with only one of its MPIs (what a user of that MPI has)."""
+    text = open(site).read()
+    blocks = text.split("  - name: ")
+    path = os.path.join(tmp, "site-%s.yaml" % keep)
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(blocks[0] + "".join("  - name: " + b for b in blocks[1:] if b.startswith(keep + "\n")))
+    return path
+
+
+def published(chan):
+    files = os.path.join(chan, "files")
+    return sorted(f for f in os.listdir(files) if f.endswith(".whl")) if os.path.isdir(files) else []
+
+
+def built_labels(out):
+    return sorted(re.findall(r"^\[\d+/\d+\] (.+?): built and tested", out, re.M))
+
+
+def job_order(out):
+    return [m for m in re.findall(r"^\[\d+/\d+\] (\S+)", out, re.M)]
+
+
+def main():
+    need = [t for t in ("mpicc.openmpi", "mpicc.mpich", "patch") if not shutil.which(t)]
+    if need:
+        print("SKIP: %s not installed (scripts/setup installs them)" % ", ".join(need))
+        T.check("skipped visibly", False, "missing " + ", ".join(need))
+        T.finish()
+    tmp = tempfile.mkdtemp(prefix="hb-channel-build-")
+    env = {"HPCBUILD_CACHE": os.path.join(tmp, "cache")}
+    cluster = None
+    try:
+        src = os.path.join(tmp, "src")
+        for name in PACKAGES:
+            write_tree(src, name)
+        dists = os.path.join(tmp, "dists")
+        os.makedirs(dists)
+        core_sdist = buildpkgs.sdist(os.path.join(src, "hbcore"), dists)
+        core_sha = hashlib.sha256(open(core_sdist, "rb").read()).hexdigest()
+        base, stop, log = pyindex.serve(tmp)
+        try:
+            recipes = write_recipes(tmp, src, base + "/dists/hbcore-1.0.tar.gz", core_sha)
+            site = site_file(tmp)
+            chan = os.path.join(tmp, "channel")
+            argv = ["channel", "build", recipes, "--out", chan, "--site", site, "--python", PY,
+                    "--platform", "linux-64"]
+            if SLURM:
+                import slurm  # noqa: E402
+                try:
+                    cluster = slurm.Cluster(os.path.join(tmp, "slurm"))
+                    cluster.__enter__()
+                except slurm.SlurmUnavailable as e:
+                    T.check("slurm.available", False, str(e))
+                    T.finish()
+                env.update(cluster.env)
+                argv += ["--executor", "slurm"]
+            else:
+                argv += ["-j", "2"]
+            t0 = time.time()
+            rc, out, err = hbtest.run_cli(*argv, env=env)
+            first = time.time() - t0
+            print("first build: %.1f s" % first)
+            wheels = published(chan)
+            T.check("build.first", rc == 0, out + err[-3000:])
+            T.check("build.first", built_labels(out) == ["hbapp 1.0", "hbcore 1.0", "hbdoc 1.0",
+                                                          "hbmpi 1.0 (mpi=mpich)", "hbmpi 1.0 (mpi=openmpi)",
+                                                          "hbtool 1.0"], out)
+            T.check("build.wheels", [w.split("-")[0] + "-" + w.split("-")[1] for w in wheels] ==
+                    ["hbapp-1.0", "hbcore-1.0", "hbdoc-1.0", "hbmpi-1.0+mpich", "hbmpi-1.0+openmpi", "hbtool-1.0"],
+                    wheels)
+            order = job_order(out)
+            T.check("build.order", order.index("hbtool") < order.index("hbapp") and
+                    order.index("hbcore") < order.index("hbmpi") and order.index("hbmpi") < order.index("hbapp"),
+                    out)
+            for f in ("simple/index.html", "simple/index.json", "simple/hbmpi/index.json", "channel.json"):
+                T.check("build.index", os.path.isfile(os.path.join(chan, f)), f)
+            meta = [w for w in os.listdir(os.path.join(chan, "files")) if w.endswith(".whl.metadata")]
+            T.check("build.index", len(meta) == len(wheels), meta)
+            for w in wheels:
+                if w.startswith("hbmpi-1.0+"):
+                    variant = w.split("+")[1].split("-")[0]
+                    md = open(os.path.join(chan, "files", w + ".metadata")).read()
+                    T.check("build.variant-metadata", "Version: 1.0+%s\n" % variant in md and
+                            "Requires-External: dep:generic/%s" % variant in md, md)
+            if SLURM:
+                check_slurm_order(cluster, out)
+
+            # pip from the channel: hbapp and what it needs; the newest hbmpi local version wins
+            target = os.path.join(tmp, "pip-target")
+            p = subprocess.run([PY, "-m", "pip", "install", "--no-cache-dir", "--index-url",
+                                "file://%s/simple" % chan, "--target", target, "hbapp"],
+                               capture_output=True, text=True, env=pyindex.pip_env())
+            T.check("install.pip", p.returncode == 0, p.stdout + p.stderr)
+            run = subprocess.run([PY, "-c", "import sys; sys.path.insert(0, %r); import hbapp, hbmpi; "
+                                  "print(hbapp.BY, hbmpi.library().split()[0])" % target],
+                                 capture_output=True, text=True)
+            T.check("install.pip", run.returncode == 0 and run.stdout.startswith("hbtool Open"),
+                    run.stdout + run.stderr)
+
+            # hpcbuild from the channel: the variant whose Requires-External the site meets
+            for keep, word in (("mpich", "MPICH"), ("openmpi", "Open")):
+                prefix = os.path.join(tmp, "env-" + keep)
+                rc, o, e = hbtest.run_cli("install", "-p", prefix, "--python", PY, "--platform", "linux-64",
+                                          "--site", one_mpi_site(tmp, site, keep), "--index",
+                                          "file://%s/simple" % chan, "pypi::hbapp", env=env)
+                run = subprocess.run([os.path.join(prefix, "bin", "python"), "-c",
+                                      "import hbapp, hbmpi; print(hbmpi.library().split()[0])"],
+                                     capture_output=True, text=True) if rc == 0 else None
+                T.check("install.hpcbuild." + keep, rc == 0 and "hbmpi 1.0+%s" % keep in o and
+                        run.returncode == 0 and run.stdout.startswith(word), (o, e, run and run.stderr))
+
+            # a second build: nothing to do
+            rc, out, err = hbtest.run_cli(*argv, env=env)
+            T.check("build.again", rc == 0 and "6 up to date, 0 to build" in out and built_labels(out) == [],
+                    out + err[-2000:])
+            T.check("build.again", published(chan) == wheels, published(chan))
+
+            # a changed recipe: it and what needs it, nothing else
+            path = os.path.join(recipes, "hbtool.yaml")
+            with open(path, "a", encoding="utf-8") as f:
+                f.write("build:\n  env:\n    HBTOOL_STAMP: hbtool\n")
+            rc, out, err = hbtest.run_cli(*argv, env=env)
+            T.check("build.changed", rc == 0 and built_labels(out) == ["hbapp 1.0", "hbtool 1.0"], out + err[-2000:])
+            T.check("build.changed", "4 up to date, 2 to build" in out, out)
+            # a changed source of a dependency: hbcore's dependants rebuild too
+            with open(os.path.join(src, "hbmpi", "hbmpi", "__init__.py"), "a") as f:
+                f.write("# changed\n")
+            rc, out, err = hbtest.run_cli(*argv, env=env)
+            T.check("build.source", rc == 0 and built_labels(out) ==
+                    ["hbapp 1.0", "hbmpi 1.0 (mpi=mpich)", "hbmpi 1.0 (mpi=openmpi)"], out + err[-2000:])
+
+            if not SLURM:
+                check_failure(tmp, recipes, argv, env, chan)
+        finally:
+            stop()
+    finally:
+        if cluster:
+            cluster.__exit__(None, None, None)
+        shutil.rmtree(tmp, ignore_errors=True)
+    T.finish()
+
+
+def check_slurm_order(cluster, out):
+    jobs = {j["name"]: j for j in cluster.jobcomp()}
+    T.check("slurm.jobs", len([n for n in jobs if n.startswith("hpcbuild:")]) == 6, list(jobs))
+    ids = dict(re.findall(r"submitted (\S+) .*?as Slurm job (\d+)", out))
+    T.check("slurm.submitted", len(ids) == 6, out)
+
+    def job(prefix):
+        return next((j for n, j in jobs.items() if n.startswith("hpcbuild:" + prefix)), None)
+    app, tool, core = job("hbapp-"), job("hbtool-"), job("hbcore-")
+    mpi = [j for n, j in jobs.items() if n.startswith("hpcbuild:hbmpi-")]
+    ok = app and tool and core and len(mpi) == 2
+    T.check("slurm.order", ok and app["start"] >= tool["end"] and all(m["start"] >= core["end"] for m in mpi)
+            and all(app["start"] >= m["end"] for m in mpi), jobs)
+    T.check("slurm.state", ok and all(j["state"] == "COMPLETED" for j in jobs.values()), jobs)
+
+
+def check_failure(tmp, recipes, argv, env, chan):
+    """A recipe whose test fails: its job fails with the log's tail, what needs it is not built,
+    the rest is published and the failed one keeps its old wheel."""
+    before = published(chan)
+    path = os.path.join(recipes, "hbcore.yaml")
+    text = open(path).read()
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text.replace("hbcore.VALUE == 1", "hbcore.VALUE == 2"))
+    rc, out, err = hbtest.run_cli(*argv, env=env)
+    T.check("fail.job", rc == 1 and re.search(r"hbcore 1.0: FAILED: the test .* failed", out), out + err[-2000:])
+    T.check("fail.log", "AssertionError" in err and "log.txt" in out, err[-2000:])
+    T.check("fail.dependants", "hbmpi 1.0 (mpi=openmpi): not built: it needs hbcore 1.0, which failed" in out and
+            "hbapp 1.0: not built" in out, out)
+    T.check("fail.published", published(chan) == before, published(chan))
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(text)
+    # the recipe as it was: what is published is what it builds, so nothing runs
+    rc, out, err = hbtest.run_cli(*argv, env=env)
+    T.check("fail.recovers", rc == 0 and built_labels(out) == [] and "6 up to date" in out, out + err[-2000:])
+
+
+main()
