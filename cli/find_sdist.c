@@ -18,15 +18,17 @@ bool is_name_version(const char *source)
     return strstr(source, "==") && stat(source, &st) != 0;
 }
 
-static int none_found(const solve_options *so, const char *requirement)
+/* why: "" when the solve picked no sdist, or what else the solve said. */
+static int none_found(const solve_options *so, const char *requirement, const char *why)
 {
     strbuf where = STRBUF_INIT;
     for (size_t i = 0; i < so->py.nindices; i++)
         strbuf_printf(&where, "%s--index %s", where.len ? ", " : "", so->py.indices[i]);
     for (size_t i = 0; i < so->py.nfind_links; i++)
         strbuf_printf(&where, "%s--find-links %s", where.len ? ", " : "", so->py.find_links[i]);
-    int status = cli_fail(CLI_FAILED, "no sdist of %s on the indices given (%s)", requirement,
-                          where.len ? strbuf_str(&where) : "none: give --index URL or --find-links PATH");
+    int status = cli_fail(CLI_FAILED, "no sdist of %s on the indices given (%s)%s", requirement,
+                          where.len ? strbuf_str(&where) : "none: give --index URL or --find-links PATH",
+                          why);
     strbuf_free(&where);
     return status;
 }
@@ -82,8 +84,10 @@ int find_sdist(solve_options *so, const char *requirement, hb_pkg_cache *pc, fou
     for (size_t i = 0; status == CLI_OK && i < res.npicks; i++)
         if (res.picks[i].dist && !res.picks[i].dist->wheel && strcmp(res.picks[i].dist->name, name) == 0)
             d = res.picks[i].dist;
-    if ((status == CLI_OK && !d) || unsatisfiable)
-        status = none_found(so, requirement);
+    if (unsatisfiable)
+        status = none_found(so, requirement, " whose requirements the solve can meet (its problems are above)");
+    else if (status == CLI_OK && !d)
+        status = none_found(so, requirement, "");
     else if (d)
         status = fetch(pc, d, out);
     hb_solve_result_free(&res);
