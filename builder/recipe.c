@@ -19,6 +19,7 @@
 #include "hpcbuild/pep508.h"
 #include "hpcbuild/sdist.h"
 #include "hpcbuild/toml.h"
+#include "hpcbuild/url.h"
 #include "hpcbuild/zstd_io.h"
 
 #define RECIPE_MAX_BYTES (4u << 20)
@@ -913,8 +914,13 @@ static void put_specs(strbuf *out, const char *key, char *const *specs, size_t n
     }
 }
 
+/* Where a draft's source is: a local path, or a URL (then sha256 is required). */
+typedef struct draft_source {
+    const char *path, *url, *sha256;
+} draft_source;
+
 static void put_draft(strbuf *out, const char *source, const char *name, const char *version,
-                      const char *abs_path, const char *sha256, const hb_external_deps *ext)
+                      const draft_source *src, const hb_external_deps *ext)
 {
     strbuf_printf(out, "# Drafted by `hpcbuild recipe new %s`: review it, then `hpcbuild recipe lint`.\n",
                   source);
@@ -922,11 +928,11 @@ static void put_draft(strbuf *out, const char *source, const char *name, const c
     put_quoted(out, name);
     strbuf_puts(out, "\n  version: ");
     put_quoted(out, version);
-    strbuf_puts(out, "\nsource:\n  - path: ");
-    put_quoted(out, abs_path);
+    strbuf_puts(out, src->url ? "\nsource:\n  - url: " : "\nsource:\n  - path: ");
+    put_quoted(out, src->url ? src->url : src->path);
     strbuf_putc(out, '\n');
-    if (sha256)
-        strbuf_printf(out, "    sha256: \"%s\"\n", sha256);
+    if (src->sha256)
+        strbuf_printf(out, "    sha256: \"%s\"\n", src->sha256);
     strbuf_puts(out, "build:\n  from-source: false\n  # env: {CC: mpicc}\n"
                      "  # config-settings: {setup-args: \"-Dblas=openblas\"}\n"
                      "  # requires: [\"cython>=3\"]\n");
@@ -962,9 +968,28 @@ static int draft_directory(const char *source, const char *abs, strbuf *out, hb_
     int rc = hb_external_from_pyproject(&ext, root, &warnings, err);
     strbuf_free(&warnings);
     if (rc == 0)
-        put_draft(out, source, name, version ? version : "0", abs, NULL, &ext);
+        put_draft(out, source, name, version ? version : "0", &(draft_source){.path = abs}, &ext);
     hb_external_deps_free(&ext);
     toml_free(root);
+    return rc;
+}
+
+/* An sdist's draft: its PKG-INFO's name and version, its [external], src with its sha256. */
+static int draft_sdist(const char *archive, const char *request, draft_source src, strbuf *out,
+                       hb_error *err)
+{
+    hb_sdist_info info;
+    int rc = hb_sdist_read(&info, archive, err);
+    char sha[HB_HASH_HEX_MAX];
+    if (rc == 0 && (!info.name || !info.version))
+        rc = hb_error_set(err, HB_EINVAL, "%s: PKG-INFO has no Name or Version: expected "
+                          "both", archive);
+    if (rc == 0)
+        rc = hb_hash_file_hex(HB_HASH_SHA256, archive, sha, err);
+    src.sha256 = sha;
+    if (rc == 0)
+        put_draft(out, request, info.name, info.version, &src, &info.external);
+    hb_sdist_info_free(&info);
     return rc;
 }
 
@@ -975,22 +1000,17 @@ int hb_recipe_draft(const char *source, strbuf *out, hb_error *err)
         return hb_error_set(err, HB_EIO, "recipe source %s: cannot read it: expected an sdist or "
                             "a source directory", source);
     char *abs = hb_path_absolute(source);
-    int rc;
-    if (S_ISDIR(st.st_mode)) {
-        rc = draft_directory(source, abs, out, err);
-    } else {
-        hb_sdist_info info;
-        rc = hb_sdist_read(&info, source, err);
-        char sha[HB_HASH_HEX_MAX];
-        if (rc == 0 && (!info.name || !info.version))
-            rc = hb_error_set(err, HB_EINVAL, "%s: PKG-INFO has no Name or Version: expected "
-                              "both", source);
-        if (rc == 0)
-            rc = hb_hash_file_hex(HB_HASH_SHA256, source, sha, err);
-        if (rc == 0)
-            put_draft(out, source, info.name, info.version, abs, sha, &info.external);
-        hb_sdist_info_free(&info);
-    }
+    int rc = S_ISDIR(st.st_mode) ? draft_directory(source, abs, out, err)
+                                 : draft_sdist(source, source, (draft_source){.path = abs}, out, err);
     free(abs);
+    return rc;
+}
+
+int hb_recipe_draft_url(const char *archive, const char *url, const char *request, strbuf *out,
+                        hb_error *err)
+{
+    char *bare = hb_url_strip_fragment(url);
+    int rc = draft_sdist(archive, request, (draft_source){.url = bare}, out, err);
+    free(bare);
     return rc;
 }

@@ -5,19 +5,17 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "hpcbuild/alloc.h"
 #include "hpcbuild/fetch_cache.h"
 #include "hpcbuild/fs.h"
 #include "hpcbuild/pkg_cache.h"
-#include "hpcbuild/pool_pypi.h"
 #include "hpcbuild/process.h"
-#include "hpcbuild/pyname.h"
 #include "hpcbuild/site.h"
 #include "hpcbuild/wheel_build.h"
 #include "build_requires.h"
+#include "find_sdist.h"
 #include "solve.h"
 
 static const char build_help[] =
@@ -94,60 +92,6 @@ static int parse(int argc, char **argv, build_opts *o, bool *help)
     return CLI_OK;
 }
 
-/* NAME==VERSION: the sdist the indices have for it, fetched into the package cache. */
-static int find_sdist(build_opts *o, hb_pkg_cache *pc, char **archive)
-{
-    strbuf spec = STRBUF_INIT;
-    strbuf_printf(&spec, "pypi::%s", o->source);
-    o->so.specs[o->so.nspecs++] = strbuf_str(&spec);
-    o->so.py.no_binary = hb_reallocarray(o->so.py.no_binary, o->so.py.nno_binary + 1, sizeof *o->so.py.no_binary);
-    /* only the project itself from source: its dependencies may be wheels */
-    char *name = pyname_canonicalize(o->source, strcspn(o->source, "=<>!~ ["));
-    o->so.owned = hb_reallocarray(o->so.owned, o->so.nowned + 1, sizeof *o->so.owned);
-    o->so.owned[o->so.nowned++] = name;
-    o->so.py.no_binary[o->so.py.nno_binary++] = name;
-    o->so.py.ignore_installed = true;
-    o->so.pypi = true;
-    int status = solve_options_finish(&o->so);
-    solve_session s;
-    memset(&s, 0, sizeof s);
-    hb_solve_result res = {0};
-    if (status == CLI_OK)
-        status = solve_session_open(&o->so, &s);
-    if (status == CLI_OK) {
-        status = solve_session_solve(&o->so, &s, &res);
-        if (status != CLI_OK && res.problems)
-            solve_print_problems(&res);
-    }
-    const hb_pypi_dist *d = NULL;
-    for (size_t i = 0; status == CLI_OK && i < res.npicks; i++)
-        if (res.picks[i].dist && !res.picks[i].dist->wheel && o->so.specs[0] &&
-            strstr(o->source, res.picks[i].dist->name) == o->source)
-            d = res.picks[i].dist;
-    if (status == CLI_OK && !d)
-        status = cli_fail(CLI_FAILED, "no sdist of %s on the indices given (--index, --find-links)", o->source);
-    if (d) {
-        hb_pkg_item it = {.url = d->url, .filename = d->filename, .sha256 = d->sha256, .size = -1};
-        hb_error err;
-        if (hb_pkg_cache_fetch(pc, &it, 1, NULL, NULL, NULL, NULL, &err) != 0 || !it.ok)
-            status = cli_fail(CLI_FAILED, "%s", it.err.msg[0] ? it.err.msg : err.msg);
-        else
-            *archive = hb_strdup(it.archive);
-        hb_pkg_item_free(&it);
-    }
-    hb_solve_result_free(&res);
-    if (s.pool || s.py)
-        solve_session_close(&s);
-    strbuf_free(&spec);
-    return status;
-}
-
-static bool is_name_version(const char *s)
-{
-    struct stat st;
-    return strstr(s, "==") && stat(s, &st) != 0;
-}
-
 int cmd_build(int argc, char **argv)
 {
     build_opts o;
@@ -189,8 +133,12 @@ int cmd_build(int argc, char **argv)
             status = cli_fail(CLI_FAILED, "%s", err.msg);
             goto done;
         }
-        status = find_sdist(&o, &pc, &archive);
+        found_sdist found;
+        status = find_sdist(&o.so, o.source, &pc, &found);
         hb_http_global_cleanup();
+        archive = found.archive;
+        found.archive = NULL;
+        found_sdist_free(&found);
         if (status != CLI_OK)
             goto done;
     }

@@ -1,6 +1,6 @@
-/* hpcbuild recipe lint FILE... | recipe new SOURCE [-o FILE] | recipe variants FILE:
- * check build recipes (every problem with file:line and a hint), draft one from an sdist or
- * a source directory, and list a recipe's variant combinations. */
+/* hpcbuild recipe lint FILE... | recipe new SOURCE|NAME==VERSION [-o FILE] | recipe variants
+ * FILE: check build recipes (every problem with file:line and a hint), draft one from an sdist,
+ * a source directory or NAME==VERSION on an index, and list a recipe's variant combinations. */
 #include "cli.h"
 
 #include <stdio.h>
@@ -8,21 +8,32 @@
 #include <string.h>
 
 #include "hpcbuild/fs.h"
+#include "hpcbuild/http.h"
+#include "hpcbuild/pkg_cache.h"
 #include "hpcbuild/recipe.h"
 #include "hpcbuild/strbuf.h"
+#include "find_sdist.h"
+#include "solve.h"
 
 static const char recipe_help[] =
     "usage: hpcbuild recipe lint FILE...\n"
     "       hpcbuild recipe new SOURCE [-o FILE]\n"
+    "       hpcbuild recipe new NAME==VERSION --index URL|--find-links PATH... [-o FILE]\n"
+    "                           [solve options]\n"
     "       hpcbuild recipe variants FILE\n\n"
     "lint checks build recipes (YAML, see docs/recipes.md) and prints every problem as\n"
     "FILE:LINE: message; hint: fix (unknown keys, bad sha256, missing source, undefined\n"
     "variant keys, bad requirements and DepURLs); a clean file prints FILE: ok.\n"
     "new drafts a recipe from an sdist or a source directory (its metadata and PEP 725\n"
-    "[external] table) to stdout or FILE; the draft lints clean.\n"
+    "[external] table) to stdout or FILE; the draft lints clean.  The source is a local path\n"
+    "(with the sdist's sha256).  NAME==VERSION finds that version's sdist on the indices (the\n"
+    "solve options of `hpcbuild build`: --index, --find-links, --python ...), fetches it into\n"
+    "the package cache (its sha256 checked) and drafts from it with the index's URL and the\n"
+    "sha256 as the source.\n"
     "variants prints one line per variant combination: KEY=VALUE ... (none: '(default)').\n\n"
-    "Exit status: 0 clean, 1 unreadable source or unwritable output, 2 problems or usage.\n"
-    "Example: hpcbuild recipe lint recipes/*.yaml\n";
+    "Exit status: 0 clean, 1 unreadable source, no such sdist on the indices or unwritable\n"
+    "output, 2 problems or usage.\n"
+    "Example: hpcbuild recipe new mpi4py==4.0.1 --index https://pypi.org/simple/ -o mpi4py.yaml\n";
 
 static int lint(int argc, char **argv)
 {
@@ -45,17 +56,77 @@ static int lint(int argc, char **argv)
     return status;
 }
 
-static int draft(const char *source, const char *out_path)
+static int emit(const strbuf *yaml, const char *out_path)
 {
+    hb_error err;
+    if (!out_path) {
+        fputs(strbuf_str(yaml), stdout);
+        return CLI_OK;
+    }
+    return hb_write_file_atomic(out_path, yaml->buf, yaml->len, &err) == 0 ? CLI_OK
+                                                                           : cli_fail_error(&err);
+}
+
+/* NAME==VERSION: the sdist on the indices, fetched, drafted with its URL as the source. */
+static int draft_from_index(solve_options *so, const char *request, strbuf *yaml)
+{
+    hb_pkg_cache pc = {0};
+    hb_error err;
+    if (hb_pkg_cache_open(&pc, NULL, &err) != 0)
+        return cli_fail(CLI_FAILED, "%s", err.msg);
+    int status = CLI_OK;
+    found_sdist found = {0};
+    if (hb_http_global_init(&err) != 0) {
+        status = cli_fail(CLI_FAILED, "%s", err.msg);
+    } else {
+        status = find_sdist(so, request, &pc, &found);
+        hb_http_global_cleanup();
+    }
+    if (status == CLI_OK && hb_recipe_draft_url(found.archive, found.url, request, yaml, &err) != 0)
+        status = cli_fail_error(&err);
+    found_sdist_free(&found);
+    hb_pkg_cache_close(&pc);
+    return status;
+}
+
+/* recipe new SOURCE|NAME==VERSION [-o FILE] [solve options]; argv[0] is "new". */
+static int new_recipe(int argc, char **argv)
+{
+    solve_options so;
+    solve_options_init(&so, argc);
+    const char *source = NULL, *out_path = NULL, *solve_option = NULL;
+    int status = CLI_OK;
+    for (int i = 1; status == CLI_OK && i < argc; i++) {
+        const char *a = argv[i];
+        bool used = false;
+        if (a[0] != '-' && !source)
+            source = a;
+        else if (a[0] != '-')
+            status = cli_fail(CLI_USAGE, "recipe new takes one SOURCE ('%s' and '%s' given)", source, a);
+        else if (strcmp(a, "-o") == 0 && i + 1 < argc)
+            out_path = argv[++i];
+        else if ((status = solve_parse_option(argc, argv, &i, &so, &used)) == CLI_OK && !used)
+            status = cli_fail(CLI_USAGE, "unknown option or missing value '%s' (see hpcbuild recipe --help)", a);
+        else if (used)
+            solve_option = a;
+    }
+    if (status == CLI_OK && !source)
+        status = cli_fail(CLI_USAGE, "recipe new needs a SOURCE (an sdist, a directory or NAME==VERSION)");
+    bool from_index = status == CLI_OK && is_name_version(source);
+    if (status == CLI_OK && !from_index && solve_option)
+        status = cli_fail(CLI_USAGE, "'%s' is for NAME==VERSION on an index, not for the file or "
+                          "directory '%s'", solve_option, source);
     strbuf yaml = STRBUF_INIT;
     hb_error err;
-    int rc = hb_recipe_draft(source, &yaml, &err);
-    if (rc == 0 && out_path)
-        rc = hb_write_file_atomic(out_path, yaml.buf, yaml.len, &err);
-    else if (rc == 0)
-        fputs(strbuf_str(&yaml), stdout);
+    if (status == CLI_OK && from_index)
+        status = draft_from_index(&so, source, &yaml);
+    else if (status == CLI_OK && hb_recipe_draft(source, &yaml, &err) != 0)
+        status = cli_fail_error(&err);
+    if (status == CLI_OK)
+        status = emit(&yaml, out_path);
     strbuf_free(&yaml);
-    return rc == 0 ? CLI_OK : cli_fail_error(&err);
+    solve_options_free(&so);
+    return status;
 }
 
 static int variants(const char *path)
@@ -95,12 +166,8 @@ int cmd_recipe(int argc, char **argv)
         return lint(argc - 2, argv + 2);
     if (argc == 3 && strcmp(argv[1], "variants") == 0)
         return variants(argv[2]);
-    if (strcmp(argc >= 2 ? argv[1] : "", "new") == 0) {
-        if (argc == 3)
-            return draft(argv[2], NULL);
-        if (argc == 5 && strcmp(argv[3], "-o") == 0)
-            return draft(argv[2], argv[4]);
-    }
+    if (argc >= 3 && strcmp(argv[1], "new") == 0)
+        return new_recipe(argc - 1, argv + 1);
     fputs(recipe_help, stderr);
     return CLI_USAGE;
 }

@@ -6,7 +6,11 @@
 3. `recipe new` on sdists made with tests/lib/pyindex.py make_sdist (with and without an
    [external] table) and on a source directory drafts a recipe that lints clean, whose
    [external] lists, name, version and sha256 match the sdist;
-4. `recipe variants` prints the cartesian product, last key fastest.
+4. `recipe variants` prints the cartesian product, last key fastest;
+5. `recipe new NAME==VERSION --index URL` on a loopback index (pyindex write_index + serve)
+   drafts with the index's http URL and the sdist's sha256 (hashlib), lints clean, and the sdist
+   it fetched builds (`hpcbuild build`, also as NAME==VERSION); a missing version or project is
+   exit 1 naming the requirement and the index; solve options with a file SOURCE are usage.
 """
 import hashlib
 import glob
@@ -19,6 +23,7 @@ import yaml
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "lib"))
 from hbtest import SOURCE, Tally, run_cli  # noqa: E402
+import pyindex  # noqa: E402
 from pyindex import make_sdist  # noqa: E402
 
 t = Tally()
@@ -143,6 +148,53 @@ with tempfile.TemporaryDirectory() as tmp:
     rc, out, err = run_cli("recipe", "variants", good)
     t.check("variants: none", rc == 0 and out == "(default)\n", out + err)
 
+# 5. recipe new NAME==VERSION on a loopback index
+with tempfile.TemporaryDirectory() as tmp:
+    sdists = [make_sdist(os.path.join(tmp, "dist"), "Index_Pkg", v) for v in ("1.0", "1.1")]
+    pyindex.write_index(os.path.join(tmp, "root", "idx"), sdists)
+    base, stop, _ = pyindex.serve(os.path.join(tmp, "root"))
+    env = dict(pyindex.no_proxy_env(), HPCBUILD_CACHE=os.path.join(tmp, "cache"))
+    index = base + "/idx/simple/"
+    solve = ["--index", index, "--python", "/usr/bin/python3", "--site", "none"]
+    try:
+        draft = os.path.join(tmp, "index_pkg.yaml")
+        rc, out, err = run_cli("recipe", "new", "index-pkg==1.0", *solve, "-o", draft, env=env)
+        t.check("index: writes", rc == 0 and out == "" and os.path.exists(draft), out + err)
+        doc = yaml.safe_load(open(draft)) if os.path.exists(draft) else {}
+        sha = hashlib.sha256(open(sdists[0], "rb").read()).hexdigest()
+        t.check("index: source", doc.get("source") == [
+            {"url": base + "/idx/files/index_pkg-1.0.tar.gz", "sha256": sha}], str(doc.get("source")))
+        t.check("index: name/version", doc.get("package") == {"name": "Index_Pkg", "version": "1.0"},
+                str(doc.get("package")))
+        rc, out, err = run_cli("recipe", "lint", draft)
+        t.check("index: lints clean", rc == 0 and out == "%s: ok\n" % draft, out + err)
+        rc, out, err = run_cli("recipe", "new", "Index.Pkg==1.1", *solve, env=env)
+        t.check("index: stdout", rc == 0 and "index_pkg-1.1.tar.gz" in out and
+                hashlib.sha256(open(sdists[1], "rb").read()).hexdigest() in out, out + err)
+        # the sdist it fetched (in the package cache, same bytes) builds as is
+        fetched = glob.glob(os.path.join(tmp, "cache", "**", "index_pkg-1.0.tar.gz"), recursive=True)
+        t.check("index: fetched", len(fetched) == 1 and all(
+            hashlib.sha256(open(f, "rb").read()).hexdigest() == sha for f in fetched), str(fetched))
+        wheels = os.path.join(tmp, "wheels")
+        for source in fetched[:1] + ["index-pkg==1.0"]:
+            rc, out, err = run_cli("build", source, "--python", "/usr/bin/python3", "--site", "none",
+                                   "-o", wheels, *(["--index", index] if "==" in source else []), env=env)
+            t.check("index: builds", rc == 0 and
+                    out.strip().lower().endswith("index_pkg-1.0-py3-none-any.whl"),
+                    source + ": " + out + err[-2000:])
+        for missing in ("index-pkg==9.9", "nothere==1.0"):
+            rc, out, err = run_cli("recipe", "new", missing, *solve, env=env)
+            t.check("index: missing", rc == 1 and out == "" and "no sdist of %s" % missing in err
+                    and index in err, out + err)
+        rc, out, err = run_cli("recipe", "new", "index-pkg==1.0", "--site", "none", env=env)
+        t.check("index: no index", rc == 1 and "give --index" in err, out + err)
+        rc, out, err = run_cli("recipe", "new", sdists[0], "--index", index, env=env)
+        t.check("index: options need NAME==VERSION", rc == 2 and "--index" in err, out + err)
+    finally:
+        stop()
+
 rc, out, err = run_cli("recipe")
 t.check("usage", rc == 2 and "usage" in err, out + err)
+rc, out, err = run_cli("recipe", "new", "a.tar.gz", "--bogus")
+t.check("usage: unknown option", rc == 2 and "--bogus" in err, out + err)
 t.finish()

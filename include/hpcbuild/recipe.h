@@ -11,7 +11,8 @@
  * missing/bad sha256, missing source, bad name/version/requirement/DepURL, undefined variant
  * keys), each with its 1-based line and a fix hint, instead of stopping at the first; the
  * recipe holds whatever did parse.  Problems print as "FILE:LINE: message; hint: fix".
- * hb_recipe_draft writes a recipe for an sdist or source directory that lints clean.
+ * hb_recipe_draft writes a recipe for an sdist or source directory that lints clean;
+ * hb_recipe_draft_url one for an sdist fetched from an index, with the URL as its source.
  */
 #ifndef HPCBUILD_RECIPE_H
 #define HPCBUILD_RECIPE_H
@@ -102,5 +103,10 @@ void hb_recipe_problems_free(hb_recipe_problems *problems);
  * pyproject.toml): name and version, the source (a local path, with the sdist's sha256),
  * and its [external] table as overrides to review.  -1 with err naming the source. */
 int hb_recipe_draft(const char *source, strbuf *out, hb_error *err);
+/* The same for an sdist ARCHIVE fetched from URL (`recipe new NAME==VERSION`): the source is
+ * {url: URL without its #fragment, sha256: the archive's}; request names what was asked for
+ * in the draft's first comment. */
+int hb_recipe_draft_url(const char *archive, const char *url, const char *request, strbuf *out,
+                        hb_error *err);
 
 #endif
