@@ -809,7 +809,7 @@ static int write_text(const char *root, const char *rel, const char *text, hb_er
     return rc;
 }
 
-/* Adds "Requires-External: X" header lines (those not there yet) before the body. */
+/* Adds "Requires-External-Dep: X" header lines (PEP 725) (those not there yet) before the body. */
 static int add_requires_external(repair_ctx *c, const hb_wheel_report *r, hb_error *err)
 {
     if (!r->nrequires_external)
@@ -828,7 +828,7 @@ static int add_requires_external(repair_ctx *c, const hb_wheel_report *r, hb_err
             strbuf_putc(&out, '\n');
         for (size_t i = 0; i < r->nrequires_external; i++) {
             strbuf line = STRBUF_INIT;
-            strbuf_printf(&line, "Requires-External: %s\n", r->requires_external[i]);
+            strbuf_printf(&line, "Requires-External-Dep: %s\n", r->requires_external[i]);
             if (!strstr(data, line.buf))
                 strbuf_puts(&out, line.buf);
             strbuf_free(&line);

@@ -208,7 +208,6 @@ static int step_env(const job_spec *s, const char *self, const char *env, const 
     arg(&a, env);
     arg(&a, "--python");
     arg(&a, s->python);
-    arg(&a, "--skip-sdists");
     solve_tail(&a, s);
     args(&a, specs, NULL);
     int rc = run_logged(a.v, NULL, NULL);

@@ -135,10 +135,10 @@ int install_plan_solve(install_plan *p, solve_options *o, const prefix_state *st
         if (!real)
             return cli_fail(CLI_USAGE, "invalid --python '%s': no such interpreter", python);
         p->python = real;
-        if (o->py.python != o->python_owned) {   /* the options outlive this plan */
-            free(o->python_owned);
-            o->python_owned = hb_strdup(real);
-        }
+        /* the options outlive this plan; python may be o->python_owned itself */
+        char *owned = hb_strdup(real);
+        free(o->python_owned);
+        o->python_owned = owned;
         o->py.python = o->python_owned;
         o->pypi = true;   /* the target interpreter decides markers and tags */
     } else {

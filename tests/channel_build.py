@@ -101,6 +101,21 @@ def write_tree(root, name):
     return tree
 
 
+def make_sdist(tree, dest):
+    """DEST/NAME-1.0.tar.gz of TREE (all of it, under one top directory, with a PKG-INFO)."""
+    import tarfile
+    name = os.path.basename(tree)
+    path = os.path.join(dest, "%s-1.0.tar.gz" % name)
+    with tarfile.open(path, "w:gz", format=tarfile.PAX_FORMAT) as tar:
+        tar.add(tree, arcname="%s-1.0" % name)
+        info = tarfile.TarInfo("%s-1.0/PKG-INFO" % name)
+        data = ("Metadata-Version: 2.2\nName: %s\nVersion: 1.0\n" % name).encode()
+        info.size = len(data)
+        import io
+        tar.addfile(info, io.BytesIO(data))
+    return path
+
+
 def recipe(name, source, variants="", env="", test="", extra=""):
     return textwrap.dedent("""\
         package:
@@ -198,7 +213,7 @@ def main():
             write_tree(src, name)
         dists = os.path.join(tmp, "dists")
         os.makedirs(dists)
-        core_sdist = buildpkgs.sdist(os.path.join(src, "hbcore"), dists)
+        core_sdist = make_sdist(os.path.join(src, "hbcore"), dists)
         core_sha = hashlib.sha256(open(core_sdist, "rb").read()).hexdigest()
         base, stop, log = pyindex.serve(tmp)
         try:
@@ -244,7 +259,7 @@ def main():
                     variant = w.split("+")[1].split("-")[0]
                     md = open(os.path.join(chan, "files", w + ".metadata")).read()
                     T.check("build.variant-metadata", "Version: 1.0+%s\n" % variant in md and
-                            "Requires-External: dep:generic/%s" % variant in md, md)
+                            "Requires-External-Dep: dep:generic/%s" % variant in md, md)
             if SLURM:
                 check_slurm_order(cluster, out)
 
@@ -260,7 +275,7 @@ def main():
             T.check("install.pip", run.returncode == 0 and run.stdout.startswith("hbtool Open"),
                     run.stdout + run.stderr)
 
-            # hpcbuild from the channel: the variant whose Requires-External the site meets
+            # hpcbuild from the channel: the variant whose Requires-External-Dep the site meets
             for keep, word in (("mpich", "MPICH"), ("openmpi", "Open")):
                 prefix = os.path.join(tmp, "env-" + keep)
                 rc, o, e = hbtest.run_cli("install", "-p", prefix, "--python", PY, "--platform", "linux-64",

@@ -5,7 +5,7 @@ built with `hpcbuild pep517` against a site file from `hpcbuild site detect`, pl
 wheel put together here whose extension needs a private libhelper.so through an absolute RUNPATH
 into its build directory (and a variant shipping libhelper.so inside, off the search path).  check-wheel says each is not relocatable (or, without private needs,
 lists the site externals); repair vendors libhelper into helper.libs/ ($ORIGIN RUNPATH, hashed
-soname), declares MPI/BLAS/CUDA as Requires-External and recomputes the tag; check-wheel is
+soname), declares MPI/BLAS/CUDA as Requires-External-Dep (PEP 725) and recomputes the tag; check-wheel is
 then clean.  Each repaired wheel is installed into two prefixes, the build trees are deleted,
 and it imports and runs (MPI under mpirun -n 2).  A corrupt ELF, a truncated wheel and a bad
 RECORD are clear errors and write nothing.
@@ -157,7 +157,7 @@ def repaired(name, whl, want_site):
             meta = [n for n in z.namelist() if n.endswith(".dist-info/METADATA")]
             text = z.read(meta[0]).decode() if meta else ""
         for dep in want_site:
-            t.check(name + ".metadata", "Requires-External: " + dep in text, text)
+            t.check(name + ".metadata", "Requires-External-Dep: " + dep in text, text)
         plat = fixed.rsplit("-", 1)[1][:-4]
         t.check(name + ".tag", plat == rep["platform"] and
                 (plat.startswith("linux_") if want_site else plat.startswith("manylinux_2_")), (plat, rep))

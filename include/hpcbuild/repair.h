@@ -18,7 +18,7 @@
  * by soname) are copied into <name>.libs/<base>-<8 hex of sha256><ext> with that SONAME, needs
  * rewritten and RUNPATH set to $ORIGIN-relative directories (patchelf: the search path in one
  * call, soname and needs in another, as patchelf 0.14 mixes them up in one),
- * Requires-External lines added to METADATA for SITE needs (the external's provides; a
+ * Requires-External-Dep lines (PEP 725) added to METADATA for SITE needs (the external's provides; a
  * dep:generic one with ">=version,<next major" naming the ABI family), the platform tag
  * recomputed (file name and WHEEL Tag lines), RECORD rewritten (sha256) and the result zipped
  * (wheel_zip.h).  Errors (corrupt ELF, truncated zip, bad RECORD, unresolved needs) write nothing.
