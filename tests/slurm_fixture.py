@@ -188,8 +188,17 @@ def main():
             dependency_graph(c)
         t.check("stop", leftovers(c) == [], "survived: %s" % leftovers(c))
 
-        with slurm.Cluster(os.path.join(tmp, "two"), kill_invalid_depend=True) as c2:
-            kill_invalid_depend(c2)
+        c2 = slurm.Cluster(os.path.join(tmp, "two"), kill_invalid_depend=True)
+        try:
+            with c2:
+                kill_invalid_depend(c2)
+                submit(c2, "long", "echo pid $$; sleep 300")
+                wait_for(lambda: "pid" in stamps(c2, "long"), 15, "the long job running")
+                raise KeyError("a test failing with a job still running")
+        except KeyError:
+            pass
+        pid = int(stamps(c2, "long").get("pid", 0))
+        t.check("stop", pid and not slurm._alive(pid), "the running job's shell %d survived" % pid)
         t.check("stop", leftovers(c2) == [], "survived: %s" % leftovers(c2))
 
         broken = BrokenConf(os.path.join(tmp, "broken"))

@@ -260,7 +260,7 @@ class Cluster:
         with open(key, "wb") as f:
             f.write(os.urandom(1024))
         os.chmod(key, 0o400)
-        # munged refuses a socket directory others can write (/tmp's sticky bit is allowed).
+        # --force: munged otherwise refuses a socket directory not executable by all (0700 here).
         self._spawn("munged", ["munged", "--foreground", "--force",
                                "--socket=" + self.munge_socket, "--key-file=" + key,
                                "--pid-file=" + self._munge_pid,
@@ -271,7 +271,6 @@ class Cluster:
     def _start(self):
         for sub in ("state", "spool", "log", "run"):
             os.makedirs(self._p(sub), exist_ok=True)
-        os.chmod(self.dir, 0o755)
         self.node, topo, threads = self._hardware()
         self._write_conf(self.node, topo, threads)
         self.env = dict(os.environ, SLURM_CONF=self.conf,
