@@ -105,6 +105,7 @@ class Cluster:
 
     c.env        the environment for sbatch/squeue/... and anything that runs them (hpcbuild):
                  os.environ plus SLURM_CONF=<tmpdir>/slurm.conf and a PATH with /usr/bin
+    c.dir        the cluster's directory (absolute; jobs may write their logs there)
     c.conf       path of slurm.conf;  c.node: the node name;  c.cpus, c.mem_mb: what it offers
     c.partition  'debug' (the default partition)
     c.jobcomp()  finished jobs: dicts id (int), name, state, start, end (epoch seconds),
