@@ -109,6 +109,11 @@ void hb_recipe_free(hb_recipe *r)
     }
     free(r->variants);
     list_free(&r->test_commands);
+    free(r->resources.cpus.text);
+    free(r->resources.memory.text);
+    free(r->resources.time.text);
+    free(r->resources.partition.text);
+    free(r->resources.gpus.text);
     kvs_free(r->chosen, r->nchosen);
     memset(r, 0, sizeof *r);
 }
@@ -433,6 +438,69 @@ static void parse_test(recipe_ctx *c, const yaml_node_t *n, hb_recipe *r)
     }
 }
 
+static bool all_in(const char *s, const char *set)
+{
+    return *s && strspn(s, set) == strlen(s);
+}
+
+/* cpus: digits; memory: digits + optional unit; time: Slurm's forms; gpus: [type:]count. */
+static void check_resource(recipe_ctx *c, const char *key, const hb_recipe_str *v)
+{
+    const char *t = v->text;
+    if (!t || strstr(t, "${{"))
+        return;   /* a variant value: checked once substituted, by sbatch */
+    size_t n = strlen(t);
+    const char *colon = strrchr(t, ':');
+    bool ok = strcmp(key, "cpus") == 0     ? all_in(t, "0123456789") && atol(t) > 0
+              : strcmp(key, "memory") == 0 ? n && all_in(t, "0123456789KMGTkmgt") && t[0] >= '0' && t[0] <= '9'
+                                                 && strspn(t, "0123456789") >= n - 1
+              : strcmp(key, "time") == 0   ? all_in(t, "0123456789:-") && t[0] != ':' && t[n - 1] != ':'
+              : strcmp(key, "gpus") == 0   ? all_in(colon ? colon + 1 : t, "0123456789")
+                                           : n > 0;
+    static const struct {
+        const char *key, *hint;
+    } hints[] = {
+        {"cpus", "a positive whole number of CPUs, e.g. 8"},
+        {"memory", "a number with an optional unit K, M, G or T, e.g. 16G"},
+        {"time", "Slurm's time limit: minutes, HH:MM:SS or D-HH:MM, e.g. 2:00:00"},
+        {"gpus", "a count, or TYPE:COUNT, e.g. 1 or a100:2"},
+        {"partition", "a partition name"},
+    };
+    for (size_t i = 0; !ok && i < sizeof hints / sizeof hints[0]; i++)
+        if (strcmp(hints[i].key, key) == 0)
+            add_problem(c->problems, v->line, hints[i].hint, "resources %s '%s' is not valid", key, t);
+}
+
+static void parse_resources(recipe_ctx *c, const yaml_node_t *n, hb_recipe *r)
+{
+    if (!want_mapping(c, n, "resources"))
+        return;
+    for (yaml_node_pair_t *p = n->data.mapping.pairs.start; p < n->data.mapping.pairs.top; p++) {
+        char *key = pair_key(c, n, p, "resources");
+        yaml_node_t *v = node(c, p->value);
+        if (!key || !v) {
+            free(key);
+            continue;
+        }
+        hb_recipe_resources *res = &r->resources;
+        hb_recipe_str *slot = strcmp(key, "cpus") == 0        ? &res->cpus
+                              : strcmp(key, "memory") == 0    ? &res->memory
+                              : strcmp(key, "time") == 0      ? &res->time
+                              : strcmp(key, "partition") == 0 ? &res->partition
+                              : strcmp(key, "gpus") == 0      ? &res->gpus
+                                                              : NULL;
+        if (slot) {
+            char what[64];
+            snprintf(what, sizeof what, "resources %s", key);
+            get_str(c, v, what, slot);
+            check_resource(c, key, slot);
+        } else {
+            unknown_key(c, p, key, "resources", "cpus, memory, time, partition, gpus");
+        }
+        free(key);
+    }
+}
+
 /* Where the sections start, for problems about what is missing from them. */
 typedef struct section_lines {
     size_t package, source;
@@ -464,9 +532,11 @@ static section_lines parse_root(recipe_ctx *c, const yaml_node_t *root, hb_recip
             parse_variants(c, v, r);
         } else if (strcmp(key, "test") == 0) {
             parse_test(c, v, r);
+        } else if (strcmp(key, "resources") == 0) {
+            parse_resources(c, v, r);
         } else {
             unknown_key(c, p, key, "the recipe",
-                        "package, source, build, external, variants, test");
+                        "package, source, build, external, variants, test, resources");
         }
         free(key);
     }
@@ -605,6 +675,9 @@ static void copy_recipe(subst_ctx *s, hb_recipe *dst, const hb_recipe *src)
                                                copy_list(&verbatim, &src->variants[i].values),
                                                src->variants[i].line};
     dst->test_commands = copy_list(s, &src->test_commands);
+    dst->resources = (hb_recipe_resources){copy_str(s, &src->resources.cpus), copy_str(s, &src->resources.memory),
+                                           copy_str(s, &src->resources.time), copy_str(s, &src->resources.partition),
+                                           copy_str(s, &src->resources.gpus)};
     dst->build_from_source = src->build_from_source;
     dst->build_from_source_line = src->build_from_source_line;
     dst->chosen = copy_kvs(&verbatim, s->chosen, s->nchosen);

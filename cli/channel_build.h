@@ -90,7 +90,7 @@ int channel_plan_make(const channel_opts *o, channel_plan *plan);
 int channel_plan_prepare(const channel_opts *o, channel_plan *plan);
 /* Reads dir/result.json into the job (state DONE/FAILED, wheels, message). */
 void channel_job_read_result(channel_job *j);
-/* Marks every pending job that depends (transitively) on job i as skipped. */
+/* Marks every pending (or queued in Slurm) job that depends (transitively) on job i as skipped. */
 void channel_plan_skip_dependants(channel_plan *plan, size_t i);
 /* The last lines (at most max bytes) of the job's log, malloc'd. */
 char *channel_job_log_tail(const channel_job *j, size_t max);

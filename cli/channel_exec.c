@@ -169,8 +169,10 @@ static int submit(const channel_opts *o, channel_plan *plan, channel_job *j)
     argv[n++] = log;
     argv[n++] = "--chdir";
     argv[n++] = j->dir;
-    if (dep.len)
+    if (dep.len) {
         argv[n++] = dep.buf;
+        argv[n++] = "--kill-on-invalid-dep=yes";   /* Slurm cancels it when a dependency fails */
+    }
     char **res = channel_slurm_resources(&j->recipe);
     for (size_t i = 0; res && res[i]; i++)
         argv[n++] = res[i];
@@ -262,7 +264,8 @@ int channel_exec_slurm(const channel_opts *o, channel_plan *plan)
         const char *argv[] = {"squeue", "-h", "-t", "all", "-o", "%i %T", "-j", ids.buf, NULL};
         int st;
         char *out = run_capture(argv, &st);
-        for (size_t i = 0; i < plan->njobs; i++) {
+        for (size_t n = 0; n < plan->njobs; n++) {   /* dependencies first: their failure skips */
+            size_t i = plan->order[n];
             channel_job *j = &plan->jobs[i];
             if (j->state != JOB_RUNNING || (st == 0 && still_active(out, j->slurm_id)))
                 continue;
@@ -284,6 +287,21 @@ int channel_exec_slurm(const channel_opts *o, channel_plan *plan)
 
 char **channel_slurm_resources(const hb_recipe *r)
 {
-    (void)r;
-    return NULL;
+    const struct {
+        const char *option;
+        const hb_recipe_str *value;
+    } map[] = {
+        {"--cpus-per-task", &r->resources.cpus},   {"--mem", &r->resources.memory},
+        {"--time", &r->resources.time},            {"--partition", &r->resources.partition},
+        {"--gpus", &r->resources.gpus},
+    };
+    char **v = hb_calloc(sizeof map / sizeof map[0] + 1, sizeof *v);
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof map / sizeof map[0]; i++)
+        if (map[i].value->text) {
+            strbuf sb = STRBUF_INIT;
+            strbuf_printf(&sb, "%s=%s", map[i].option, map[i].value->text);
+            v[n++] = strbuf_detach(&sb);
+        }
+    return v;
 }

@@ -278,7 +278,7 @@ void channel_plan_skip_dependants(channel_plan *plan, size_t i)
 {
     for (size_t k = 0; k < plan->njobs; k++) {
         channel_job *j = &plan->jobs[k];
-        if (j->state != JOB_PENDING)
+        if (j->state != JOB_PENDING && j->state != JOB_RUNNING)   /* running: queued in Slurm behind it */
             continue;
         bool *in = hb_calloc(plan->njobs, sizeof *in);
         closure(plan, k, in);

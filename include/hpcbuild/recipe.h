@@ -6,6 +6,7 @@
  *   {K: V}, requires: [PEP 508], from-source: bool}     external: {build-requires,
  *   host-requires, dependencies: [DepURL specs]} (each replaces the sdist's [external] list)
  *   variants: {KEY: [values]}           test: {commands: [shell lines]}
+ *   resources: {cpus, memory, time, partition, gpus} (a cluster build's needs: sbatch options)
  * Any string may hold ${{ variant.KEY }}; hb_recipe_expand_variants substitutes it.
  * hb_recipe_parse collects EVERY problem it finds (unknown or duplicate keys, wrong kinds,
  * missing/bad sha256, missing source, bad name/version/requirement/DepURL, undefined variant
@@ -63,6 +64,13 @@ typedef struct hb_recipe_variant {
     size_t line;
 } hb_recipe_variant;
 
+typedef struct hb_recipe_resources {   /* what one build needs on a cluster node */
+    hb_recipe_str cpus;                /* a positive integer */
+    hb_recipe_str memory;              /* digits with an optional K, M, G or T ("16G") */
+    hb_recipe_str time;                /* Slurm's [D-]HH:MM[:SS] or minutes */
+    hb_recipe_str partition, gpus;     /* gpus: "2" or "a100:2" */
+} hb_recipe_resources;
+
 typedef struct hb_recipe {
     char *path;                        /* the name used in messages */
     hb_recipe_str name, version;
@@ -75,6 +83,7 @@ typedef struct hb_recipe {
     hb_recipe_variant *variants;
     size_t nvariants;
     hb_recipe_list test_commands;
+    hb_recipe_resources resources;
     bool build_from_source;            /* site policy: never use a binary for this package */
     size_t build_from_source_line;
     hb_recipe_kv *chosen;              /* expanded recipes: the variant values picked */
