@@ -132,6 +132,9 @@ static void test_lint(void)
     expect_lines(HEAD SRC "variants:\n  mpi: []\n", (size_t[]){7, 0}, "no values");
     expect_lines(HEAD SRC "test:\n  commands: [\"${{ env.X }}\"]\n", (size_t[]){7, 0},
                  "unknown expression");
+    expect_lines(HEAD SRC "resources: {cpus: 0, memory: 16Q, time: \"2:00:00\", gpus: \"a100:x\"}\n",
+                 (size_t[]){6, 6, 6, 0}, "resources cpus '0' is not valid");
+    expect_lines(HEAD SRC "resources:\n  cpus: 8\n  nodes: 2\n", (size_t[]){8, 0}, "unknown key 'nodes'");
     /* several problems at once, in line order */
     expect_lines("package:\n  name: x\nsource:\n  url: ftp://e/x\n  sha256: zz\nextras: 1\n",
                  (size_t[]){1, 4, 5, 6, 0}, "missing package version");
