@@ -309,6 +309,13 @@ def main():
                     ["hbapp 1.0", "hbmpi 1.0 (mpi=mpich)", "hbmpi 1.0 (mpi=openmpi)"], out + err[-2000:])
 
             check_failure(tmp, recipes, argv, env, chan)
+            # the jobs' own processes (run-job, build, install) print into their logs: an
+            # ASan/UBSan report there fails the test as one on stderr would
+            jobs = os.path.join(chan, ".hpcbuild", "jobs")
+            for job in sorted(os.listdir(jobs)):
+                log = os.path.join(jobs, job, "log.txt")
+                if os.path.exists(log):
+                    hbtest.check_sanitizers(open(log, errors="replace").read(), "job log " + log)
         finally:
             stop()
     finally:

@@ -322,6 +322,16 @@ def run_cases(tmp, base, env, log):
                       "-o", out_dir, env=env)
     T.check("build.failure", rc == 1 and "hbt_no_such_backend" in err and ".log" in err, (out, err))
 
+    # 12b. a venv prefix remembers its interpreter: without --python the next install still sees
+    #      what that interpreter has (Debian's setuptools), not the python3 first on PATH
+    venv = os.path.join(tmp, "venv-remembers")
+    rc, out, err = hb("install", "-p", venv, "--python", PY, "--platform", "linux-64", "--site", "none",
+                      "pypi::setuptools", env=env)
+    T.check("venv.python", rc == 0, out + err)
+    rc, out, err = hb("install", "-p", venv, "--platform", "linux-64", "--site", "none", "pypi::setuptools",
+                      "pypi::wheel", env=env)
+    T.check("venv.python", rc == 0 and "0 added" in out, out + err)
+
     # 13. SIGKILL at random points: always the old or the new environment, the next run completes it
     kill_cases(tmp, base, env)
 
