@@ -4,9 +4,11 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include "channel_build.h"
@@ -233,6 +235,27 @@ static int publish(const channel_opts *o, channel_plan *plan, size_t *nwheels)
     return rc == 0 ? CLI_OK : cli_fail_error(&err);
 }
 
+/* One channel build per DIR at a time: an flock on DIR/.hpcbuild/lock (released when the
+ * process ends, however it ends).  -1 after printing why. */
+static int lock_channel(const char *out)
+{
+    char *dir = hb_path_join(out, ".hpcbuild"), *path = hb_path_join(dir, "lock");
+    hb_error err;
+    int fd = -1;
+    if (hb_mkdir_p(dir, &err) != 0)
+        cli_fail_error(&err);
+    else if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644)) < 0)
+        cli_fail(CLI_FAILED, "%s: %s", path, strerror(errno));
+    else if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        cli_fail(CLI_FAILED, "another `hpcbuild channel build` is building into %s (it holds %s)", out, path);
+        close(fd);
+        fd = -1;
+    }
+    free(dir);
+    free(path);
+    return fd;
+}
+
 static int channel_build(int argc, char **argv)
 {
     for (int i = 1; i < argc; i++)
@@ -255,6 +278,9 @@ static int channel_build(int argc, char **argv)
     channel_plan plan;
     memset(&plan, 0, sizeof plan);
     int status = parse_build(argc, argv, &o, &so);
+    int lock = -1;
+    if (status == CLI_OK && (lock = lock_channel(o.out)) < 0)
+        status = CLI_FAILED;
     if (status == CLI_OK)
         status = channel_plan_make(&o, &plan);
     size_t todo = 0, fresh = 0, nwheels = 0;
@@ -293,6 +319,8 @@ static int channel_build(int argc, char **argv)
     if (status == CLI_OK && (failed || skipped))
         status = CLI_FAILED;
     channel_plan_free(&plan);
+    if (lock >= 0)
+        close(lock);
     solve_options_free(&so);
     free(o.inputs);
     free(o.rebuild);

@@ -146,6 +146,13 @@ def main():
                     out + err[-2000:])
             T.check("build.again", published(chan) == wheels, published(chan))
 
+            # one build per channel at a time
+            import fcntl
+            with open(os.path.join(chan, ".hpcbuild", "lock"), "w") as held:
+                fcntl.flock(held, fcntl.LOCK_EX)
+                rc, out, err = hbtest.run_cli(*argv, env=env)
+            T.check("build.locked", rc == 1 and "another `hpcbuild channel build` is building into" in err, err)
+
             # a changed recipe: it and what needs it, nothing else
             path = os.path.join(recipes, "hbtool.yaml")
             with open(path, "a", encoding="utf-8") as f:
