@@ -554,6 +554,13 @@ int channel_plan_make(const channel_opts *o, channel_plan *plan)
         free(j->dir);
         j->dir = d;
     }
+    /* a job that needs a job that runs runs too (its key may not say so: --rebuild, lost wheels) */
+    for (size_t n = 0; n < plan->njobs; n++) {
+        channel_job *j = &plan->jobs[plan->order[n]];
+        for (size_t k = 0; k < j->ndeps && j->state == JOB_UP_TO_DATE; k++)
+            if (plan->jobs[j->deps[k]].state == JOB_PENDING)
+                j->state = JOB_PENDING;
+    }
     char self[4096];
     ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
     self[len > 0 ? len : 0] = '\0';

@@ -160,6 +160,9 @@ def main():
             rc, out, err = hbtest.run_cli(*argv, env=env)
             T.check("build.changed", rc == 0 and built_labels(out) == ["hbapp 1.0", "hbtool 1.0"], out + err[-2000:])
             T.check("build.changed", "4 up to date, 2 to build" in out, out)
+            # --rebuild: that recipe and what needs it
+            rc, out, err = hbtest.run_cli(*argv, "--rebuild", "hbtool", env=env)
+            T.check("build.rebuild", rc == 0 and built_labels(out) == ["hbapp 1.0", "hbtool 1.0"], out + err[-2000:])
             # a changed source of a dependency: hbcore's dependants rebuild too
             with open(os.path.join(src, "hbmpi", "hbmpi", "__init__.py"), "a") as f:
                 f.write("# changed\n")
