@@ -278,6 +278,8 @@ static int channel_build(int argc, char **argv)
     channel_plan plan;
     memset(&plan, 0, sizeof plan);
     int status = parse_build(argc, argv, &o, &so);
+    so.site = o.site;   /* --site, $HPCBUILD_SITE, /etc/hpcbuild/site.yaml; "none": no site file */
+    o.site = solve_site_path(&so);
     int lock = -1;
     if (status == CLI_OK && (lock = lock_channel(o.out)) < 0)
         status = CLI_FAILED;

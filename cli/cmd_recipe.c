@@ -82,8 +82,18 @@ static int draft_from_index(solve_options *so, const char *request, strbuf *yaml
         status = find_sdist(so, request, &pc, &found);
         hb_http_global_cleanup();
     }
-    if (status == CLI_OK && hb_recipe_draft_url(found.archive, found.url, request, yaml, &err) != 0)
+    /* a local index or find-links directory gives a path: the recipe gets a file:// URL */
+    char *url = NULL;
+    if (status == CLI_OK && !strstr(found.url, "://")) {
+        char *real = realpath(found.url, NULL);
+        strbuf sb = STRBUF_INIT;
+        strbuf_printf(&sb, "file://%s", real ? real : found.url);
+        url = strbuf_detach(&sb);
+        free(real);
+    }
+    if (status == CLI_OK && hb_recipe_draft_url(found.archive, url ? url : found.url, request, yaml, &err) != 0)
         status = cli_fail_error(&err);
+    free(url);
     found_sdist_free(&found);
     hb_pkg_cache_close(&pc);
     return status;

@@ -171,6 +171,8 @@ def main():
                     ["hbapp 1.0", "hbmpi 1.0 (mpi=mpich)", "hbmpi 1.0 (mpi=openmpi)"], out + err[-2000:])
 
             check_failure(tmp, recipes, argv, env, chan)
+            if not SLURM:
+                check_drafts(tmp, core_sdist, dists, env)
             # the jobs' own processes (run-job, build, install) print into their logs: an
             # ASan/UBSan report there fails the test as one on stderr would
             jobs = os.path.join(chan, ".hpcbuild", "jobs")
@@ -203,6 +205,25 @@ def check_slurm_order(cluster, out):
     T.check("slurm.order", ok and app["start"] >= tool["end"] and all(m["start"] >= core["end"] for m in mpi)
             and all(app["start"] >= m["end"] for m in mpi), jobs)
     T.check("slurm.state", ok and all(j["state"] == "COMPLETED" for j in jobs.values()), jobs)
+
+
+def check_drafts(tmp, sdist, dists, env):
+    """`recipe new` drafts build as they are: from an sdist file, and from NAME==VERSION found in a
+    find-links directory (the draft gets a file:// URL and the sha256)."""
+    drafts = os.path.join(tmp, "drafts")
+    os.makedirs(drafts)
+    rc, out, err = hbtest.run_cli("recipe", "new", sdist, "-o", os.path.join(drafts, "from-sdist.yaml"))
+    T.check("draft.sdist", rc == 0, err)
+    rc, out, err = hbtest.run_cli("recipe", "new", "hbcore==1.0", "--find-links", dists, "--python", PY,
+                                  "--platform", "linux-64", "--site", "none", "-o", os.path.join(drafts, "url.yaml"),
+                                  env=env)
+    text = open(os.path.join(drafts, "url.yaml")).read() if rc == 0 else ""
+    T.check("draft.find-links", rc == 0 and 'url: "file://%s"' % os.path.realpath(sdist) in text, (text, err))
+    for name in ("from-sdist.yaml", "url.yaml"):
+        rc, out, err = hbtest.run_cli("channel", "build", os.path.join(drafts, name), "--out",
+                                      os.path.join(tmp, "draft-" + name), "--python", PY, "--site", "none",
+                                      "--platform", "linux-64", env=env)
+        T.check("draft.builds", rc == 0 and built_labels(out) == ["hbcore 1.0"], out + err[-2000:])
 
 
 def check_failure(tmp, recipes, argv, env, chan):
