@@ -135,6 +135,28 @@ static int load_maps(pypi_ctx *c, const hb_fetch_cache *cache, hb_error *err)
 
 /* --- the target interpreter, cached ------------------------------------------------------ */
 
+/* The interpreter's absolute path as given or as found on PATH, symlinks not resolved. */
+static char *python_as_given(const char *python)
+{
+    if (strchr(python, '/'))
+        return hb_path_absolute(python);
+    const char *path = getenv("PATH");
+    for (const char *d = path; d && *d;) {
+        const char *colon = strchr(d, ':');
+        size_t n = colon ? (size_t)(colon - d) : strlen(d);
+        strbuf cand = STRBUF_INIT;
+        strbuf_printf(&cand, "%.*s/%s", (int)n, d, python);
+        if (n && access(strbuf_str(&cand), X_OK) == 0) {
+            char *abs = hb_path_absolute(strbuf_str(&cand));
+            strbuf_free(&cand);
+            return abs;
+        }
+        strbuf_free(&cand);
+        d = colon ? colon + 1 : d + n;
+    }
+    return NULL;
+}
+
 /* Asking an interpreter costs two process runs (~50 ms).  Its answers depend on the
  * interpreter file and the C library, so they are cached under <cache>/python/, keyed by the
  * interpreter's resolved path, size, mtime and inode and the libc's: a changed interpreter or
@@ -143,22 +165,9 @@ static char *target_cache_path(const hb_fetch_cache *cache, const char *python)
 {
     if (!cache || !cache->root)
         return NULL;
-    char *exe = NULL;
-    if (strchr(python, '/')) {
-        exe = realpath(python, NULL);
-    } else {   /* a name on PATH */
-        const char *path = getenv("PATH");
-        for (const char *d = path; d && *d && !exe;) {
-            const char *colon = strchr(d, ':');
-            size_t n = colon ? (size_t)(colon - d) : strlen(d);
-            strbuf cand = STRBUF_INIT;
-            strbuf_printf(&cand, "%.*s/%s", (int)n, d, python);
-            if (n && access(strbuf_str(&cand), X_OK) == 0)
-                exe = realpath(strbuf_str(&cand), NULL);
-            strbuf_free(&cand);
-            d = colon ? colon + 1 : d + n;
-        }
-    }
+    char *given = python_as_given(python);
+    char *exe = given ? realpath(given, NULL) : NULL;
+    free(given);
     struct stat st, lc;
     if (!exe || stat(exe, &st) != 0) {
         free(exe);
@@ -313,7 +322,21 @@ pypi_ctx *pypi_ctx_new(const pypi_cli_options *o, hb_pool *pool, const hb_fetch_
     if (!o->ignore_installed) {
         hb_python_dist *dists;
         size_t n;
-        if (hb_python_dists(c->python, &dists, &n, err) != 0) {
+        /* beside <key>.target, also keyed on the path as given: a venv's bin/python resolves to
+         * its base interpreter but sees other directories */
+        char *tpath = target_cache_path(cache, c->python), *dpath = NULL;
+        char *given = python_as_given(c->python);
+        if (tpath && given) {
+            strbuf dp = STRBUF_INIT;
+            strbuf_printf(&dp, "%.*s-%016llx.dists", (int)(strlen(tpath) - 7), tpath,
+                          (unsigned long long)hb_checksum64(given, strlen(given), 0x64697374));
+            dpath = strbuf_detach(&dp);
+        }
+        free(given);
+        int drc = hb_python_dists_cached(c->python, dpath, &dists, &n, err);
+        free(tpath);
+        free(dpath);
+        if (drc != 0) {
             pypi_ctx_free(c);
             return NULL;
         }

@@ -1,17 +1,23 @@
 /* python_dists.c — an interpreter's installed distributions (python_dists.h). */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "hpcbuild/alloc.h"
+#include "hpcbuild/fs.h"
 #include "hpcbuild/process.h"
 #include "hpcbuild/pyname.h"
 #include "hpcbuild/python_dists.h"
 
-/* Prints "hpcbuild-dists" then "name\tversion" lines; names and versions with control
- * characters are skipped (they cannot be real). */
+/* Prints "hpcbuild-dists", a "\tPATH" line per sys.path entry, then "name\tversion" lines;
+ * names and versions with control characters are skipped (they cannot be real). */
 static const char dists_script[] =
     "import importlib.metadata as m, sys\n"
     "print('hpcbuild-dists')\n"
+    "for p in sys.path:\n"
+    "    if p and '\\n' not in p and '\\t' not in p:\n"
+    "        print('\\t' + p)\n"
     "seen = set()\n"
     "for d in m.distributions():\n"
     "    try:\n"
@@ -26,7 +32,7 @@ static const char dists_script[] =
     "    seen.add(k)\n"
     "    print(n + '\\t' + v)\n";
 
-int hb_python_dists(const char *python, hb_python_dist **dists, size_t *n, hb_error *err)
+static int run_dists(const char *python, hb_python_dist **dists, size_t *n, strbuf *paths, hb_error *err)
 {
     *dists = NULL;
     *n = 0;
@@ -46,7 +52,10 @@ int hb_python_dists(const char *python, hb_python_dist **dists, size_t *n, hb_er
         if (!end)
             end = line + strlen(line);
         char *tab = memchr(line, '\t', (size_t)(end - line));
-        if (tab) {
+        if (tab == line) {   /* a sys.path entry */
+            if (paths)
+                strbuf_printf(paths, "%.*s\n", (int)(end - line - 1), line + 1);
+        } else if (tab) {
             if (*n == cap)
                 *dists = hb_reallocarray(*dists, cap = cap ? 2 * cap : 64, sizeof **dists);
             (*dists)[*n].name = hb_strndup(line, (size_t)(tab - line));
@@ -66,4 +75,90 @@ void hb_python_dists_free(hb_python_dist *dists, size_t n)
         free(dists[i].version);
     }
     free(dists);
+}
+
+int hb_python_dists(const char *python, hb_python_dist **dists, size_t *n, hb_error *err)
+{
+    return run_dists(python, dists, n, NULL, err);
+}
+
+/* "path SEC.NSEC DIR" for a directory that is there, "path - DIR" for one that is not. */
+static void put_path_line(strbuf *out, const char *dir)
+{
+    struct stat st;
+    if (stat(dir, &st) == 0)
+        strbuf_printf(out, "path %lld.%09ld %s\n", (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec, dir);
+    else
+        strbuf_printf(out, "path - %s\n", dir);
+}
+
+/* The cached list when every recorded sys.path entry is as it was; else false. */
+static bool cache_read(const char *path, hb_python_dist **dists, size_t *n)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return false;
+    char *line = NULL;
+    size_t cap = 0, dcap = 0;
+    ssize_t len;
+    bool ok = getline(&line, &cap, f) > 0 && strcmp(line, "hpcbuild-dists 1\n") == 0;
+    while (ok && (len = getline(&line, &cap, f)) > 0) {
+        if (line[len - 1] == '\n')
+            line[--len] = '\0';
+        if (strncmp(line, "path ", 5) == 0) {
+            const char *sp = strchr(line + 5, ' ');
+            if (!sp) {
+                ok = false;
+                break;
+            }
+            strbuf now = STRBUF_INIT;
+            put_path_line(&now, sp + 1);
+            ok = now.len == (size_t)len + 1 && strncmp(now.buf, line, (size_t)len) == 0;
+            strbuf_free(&now);
+        } else if (strncmp(line, "dist ", 5) == 0 && strchr(line + 5, '\t')) {
+            char *tab = strchr(line + 5, '\t');
+            if (*n == dcap)
+                *dists = hb_reallocarray(*dists, dcap = dcap ? 2 * dcap : 64, sizeof **dists);
+            (*dists)[*n].name = hb_strndup(line + 5, (size_t)(tab - line - 5));
+            (*dists)[*n].version = hb_strdup(tab + 1);
+            (*n)++;
+        } else {
+            ok = false;
+        }
+    }
+    free(line);
+    fclose(f);
+    if (!ok) {
+        hb_python_dists_free(*dists, *n);
+        *dists = NULL;
+        *n = 0;
+    }
+    return ok;
+}
+
+int hb_python_dists_cached(const char *python, const char *cache_path, hb_python_dist **dists, size_t *n,
+                           hb_error *err)
+{
+    *dists = NULL;
+    *n = 0;
+    if (cache_path && cache_read(cache_path, dists, n))
+        return 0;
+    strbuf paths = STRBUF_INIT;
+    int rc = run_dists(python, dists, n, &paths, err);
+    if (rc == 0 && cache_path) {
+        strbuf out = STRBUF_INIT;
+        strbuf_puts(&out, "hpcbuild-dists 1\n");
+        for (char *p = paths.buf, *nl; p && *p; p = nl + 1) {
+            nl = strchr(p, '\n');
+            *nl = '\0';
+            put_path_line(&out, p);
+        }
+        for (size_t i = 0; i < *n; i++)
+            strbuf_printf(&out, "dist %s\t%s\n", (*dists)[i].name, (*dists)[i].version);
+        hb_error ignored;
+        hb_write_file_atomic(cache_path, out.buf, out.len, &ignored);   /* a cache: best effort */
+        strbuf_free(&out);
+    }
+    strbuf_free(&paths);
+    return rc;
 }

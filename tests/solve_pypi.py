@@ -8,6 +8,7 @@ proves that metadata is fetched only for the versions the solve needed.
 """
 import json
 import os
+import subprocess
 import shutil
 import sys
 import tempfile
@@ -266,6 +267,29 @@ def run_cases(base, chan, chan_mpich, sites, env, log, ext, mpiw, cache):
                                   "pypi::packaging>=20", env=env)
     j = hbtest.json_line(out)
     T.check("site-dists", rc == 0 and picks(j).get("packaging", {}).get("origin") == "site", out + err)
+
+    # 12b. they are cached per interpreter path with the times of its sys.path directories: a
+    #     distribution added or removed is seen at once; a venv's python is not its base's
+    venv = os.path.join(os.path.dirname(env["HPCBUILD_CACHE"]), "dists-venv")
+    subprocess.run([PY, "-m", "venv", "--without-pip", venv], check=True)
+    vpy = os.path.join(venv, "bin", "python")
+    sp = subprocess.run([vpy, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                        capture_output=True, text=True).stdout.strip()
+
+    def site_version(python):
+        rc, out, err = hbtest.run_cli("solve", "--python", python, "--json", *common, "--index", idx,
+                                      "pypi::hbt-pure", env=env)
+        p = picks(hbtest.json_line(out)).get("hbt-pure", {})
+        return p.get("version") if p.get("origin") == "site" else None
+    T.check("site-dists.cache", site_version(vpy) is None)
+    info = os.path.join(sp, "hbt_pure-7.0.dist-info")
+    os.makedirs(info)
+    with open(os.path.join(info, "METADATA"), "w") as f:
+        f.write("Metadata-Version: 2.1\nName: hbt-pure\nVersion: 7.0\n")
+    T.check("site-dists.cache", site_version(vpy) == "7.0", "an added dist-info not seen")
+    T.check("site-dists.cache", site_version(PY) is None, "the venv's dists leaked to its base interpreter")
+    shutil.rmtree(info)
+    T.check("site-dists.cache", site_version(vpy) is None, "a removed dist-info still seen")
 
     # 13. errors: invalid requirement (2), unreachable index (1), text output
     rc, out, err, j = solve(*common, "--index", idx, "pypi::hbt-app>=>1", env=env)

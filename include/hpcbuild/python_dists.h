@@ -5,10 +5,15 @@
  * each distribution's name (as its metadata spells it) and version, first one on sys.path
  * winning for a name.  An interpreter that cannot run, or prints something else, is an error
  * naming it.  These become site externals of a solve (pool_pypi.h, hb_pool_add_site_dist).
+ * hb_python_dists_cached keeps the answer in cache_path (the caller names one per interpreter)
+ * with the modification time of every sys.path entry: installing or removing a distribution
+ * changes its directory's time, so the list is reused only while every entry is as it was
+ * (saves starting the interpreter, ~0.1 s on Debian's).  cache_path NULL: no cache.
  */
 #ifndef HPCBUILD_PYTHON_DISTS_H
 #define HPCBUILD_PYTHON_DISTS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "hpcbuild/error.h"
@@ -19,6 +24,8 @@ typedef struct hb_python_dist {
 } hb_python_dist;
 
 int hb_python_dists(const char *python, hb_python_dist **dists, size_t *n, hb_error *err);
+int hb_python_dists_cached(const char *python, const char *cache_path, hb_python_dist **dists, size_t *n,
+                           hb_error *err);
 void hb_python_dists_free(hb_python_dist *dists, size_t n);
 
 #endif
