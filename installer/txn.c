@@ -34,6 +34,7 @@ enum op_kind { OP_PUT = 'P', OP_MKDIR = 'D', OP_REMOVE = 'R' };
 typedef struct txn_op {
     char *path;      /* relative to the prefix */
     char kind;       /* enum op_kind */
+    bool absent;     /* a put staged while the prefix had nothing at path (not from a journal) */
 } txn_op;
 
 struct hb_txn {
@@ -44,6 +45,13 @@ struct hb_txn {
     size_t nops, cap;
     size_t *slots;   /* open addressing: op index + 1, 0 empty */
     size_t nslots;
+    /* Remembered to save system calls on runs of files in one directory (nothing else changes
+     * the prefix while the lock is held; the stage only grows): */
+    char *clear_dir;         /* a prefix directory (relative) puts under it need not check */
+    bool clear_dir_missing;  /* ... and it does not exist (so neither does anything under it) */
+    char *stage_dir;         /* the last stage directory made (absolute) */
+    char *made_dir;          /* the last prefix directory made while applying (absolute) */
+    bool applying;           /* hb_txn_commit is applying what this process staged */
 };
 
 static const char journal_header[] = "hpcbuild-txn 1";
@@ -55,6 +63,13 @@ static char *join(const char *a, const char *b)
     strbuf sb = STRBUF_INIT;
     strbuf_printf(&sb, "%s/%s", a, b);
     return strbuf_detach(&sb);
+}
+
+/* Replaces *slot with a copy of the first n bytes of s. */
+static void remember(char **slot, const char *s, size_t n)
+{
+    free(*slot);
+    *slot = hb_strndup(s, n);
 }
 
 static char *stage_path(const hb_txn *t, const char *rel)
@@ -134,7 +149,7 @@ static void add_op(hb_txn *t, const char *rel, char kind)
         t->cap = t->cap ? 2 * t->cap : 64;
         t->ops = hb_reallocarray(t->ops, t->cap, sizeof *t->ops);
     }
-    t->ops[t->nops] = (txn_op){hb_strdup(rel), kind};
+    t->ops[t->nops] = (txn_op){hb_strdup(rel), kind, false};
     *find_slot(t, rel) = ++t->nops;
 }
 
@@ -436,7 +451,7 @@ static int read_journal(hb_txn *t, const char *path, hb_error *err)
 
 /* ---- applying ---- */
 
-static int apply_op(const hb_txn *t, size_t n, hb_error *err)
+static int apply_op(hb_txn *t, size_t n, hb_error *err)
 {
     const txn_op *op = &t->ops[n];
     char *target = join(t->prefix, op->path);
@@ -446,6 +461,18 @@ static int apply_op(const hb_txn *t, size_t n, hb_error *err)
     int rc = 0;
     if (op->kind == OP_MKDIR) {
         rc = make_dirs(target, strlen(t->prefix), true, true, err);
+    } else if (op->kind == OP_PUT && op->absent && t->applying) {
+        /* staged by this process into a free path (under the lock): only the directories and
+         * the rename; a run of files in one directory makes it once */
+        const char *slash = strrchr(target, '/');
+        size_t dlen = (size_t)(slash - target);
+        if (!(t->made_dir && strlen(t->made_dir) == dlen && strncmp(t->made_dir, target, dlen) == 0)) {
+            rc = make_dirs(target, strlen(t->prefix), false, true, err);
+            if (rc == 0)
+                remember(&t->made_dir, target, dlen);
+        }
+        if (rc == 0 && rename(staged, target) != 0)
+            rc = sys_error(err, "move into place", target, errno);
     } else if (op->kind == OP_PUT && lstat(staged, &st) != 0) {
         if (errno != ENOENT)   /* ENOENT: renamed into place already */
             rc = sys_error(err, "read", staged, errno);
@@ -571,6 +598,9 @@ static void txn_free(hb_txn *t)
 {
     release_lock(t->lock_fd);
     free_ops(t);
+    free(t->clear_dir);
+    free(t->stage_dir);
+    free(t->made_dir);
     free(t->txndir);
     free(t->prefix);
     free(t);
@@ -610,7 +640,65 @@ const char *hb_txn_prefix(const hb_txn *t)
 /* Checks that rel can be put: valid, not made a directory by t, not a directory of the prefix,
  * no parent of it a file of the prefix that stays; makes the staged entry's directories and
  * clears an entry staged before.  Returns the staged path (free it) or NULL. */
-static char *prepare_put(hb_txn *t, const char *rel, hb_error *err)
+/* Whether rel's parent directory is t->clear_dir. */
+static bool under_clear_dir(const hb_txn *t, const char *rel)
+{
+    const char *slash = strrchr(rel, '/');
+    size_t n = slash ? (size_t)(slash - rel) : 0;
+    return t->clear_dir && strlen(t->clear_dir) == n && strncmp(t->clear_dir, rel, n) == 0;
+}
+
+/* No file of the prefix is in the way of rel's parent directory (it is one, or it is missing
+ * and so is everything under it); *absent: nothing is at rel. */
+static int check_prefix_path(hb_txn *t, const char *rel, bool *absent, hb_error *err)
+{
+    bool cached = under_clear_dir(t, rel);
+    char *target = join(t->prefix, rel);
+    size_t base = strlen(t->prefix) + 1;
+    struct stat st;
+    int rc = 0;
+    *absent = true;
+    if (!(cached && t->clear_dir_missing) && lstat(target, &st) == 0) {
+        *absent = false;
+        if (S_ISDIR(st.st_mode))
+            rc = hb_error_set(err, HB_EINVAL, "cannot put '%s' in prefix '%s': it is a directory there", rel,
+                              t->prefix);
+    } else if (!(cached && t->clear_dir_missing)) {
+        *absent = errno == ENOENT || errno == ENOTDIR;   /* unknown: the careful way at commit */
+    }
+    if (cached || rc != 0) {
+        free(target);
+        return rc;
+    }
+    /* The parent resolves to a directory (the common case): no file is in the way. */
+    char *slash = strrchr(target + base, '/');
+    bool is_dir = true, saw_file = false;
+    if (slash) {
+        *slash = '\0';
+        is_dir = stat(target, &st) == 0 && S_ISDIR(st.st_mode);
+        *slash = '/';
+        slash = is_dir ? NULL : target + base;
+    }
+    for (; rc == 0 && slash && (slash = strchr(slash, '/')); *slash++ = '/') {
+        *slash = '\0';
+        if (stat(target, &st) != 0)
+            break;   /* missing: so is everything under it */
+        const txn_op *parent = find_op(t, target + base);
+        saw_file = saw_file || !S_ISDIR(st.st_mode);
+        if (!S_ISDIR(st.st_mode) && !(parent && parent->kind == OP_REMOVE))
+            rc = hb_error_set(err, HB_EINVAL, "cannot put '%s' in prefix '%s': '%s' is a file there", rel,
+                              t->prefix, target + base);
+    }
+    if (rc == 0 && !saw_file) {
+        const char *last = strrchr(rel, '/');
+        remember(&t->clear_dir, rel, last ? (size_t)(last - rel) : 0);
+        t->clear_dir_missing = !is_dir;
+    }
+    free(target);
+    return rc;
+}
+
+static char *prepare_put(hb_txn *t, const char *rel, bool *absent, hb_error *err)
 {
     if (check_relpath(t, rel, err) != 0)
         return NULL;
@@ -620,33 +708,18 @@ static char *prepare_put(hb_txn *t, const char *rel, hb_error *err)
                      t->prefix);
         return NULL;
     }
-    char *target = join(t->prefix, rel);
-    size_t base = strlen(t->prefix) + 1;
-    struct stat st;
-    int rc = 0;
-    if (lstat(target, &st) == 0 && S_ISDIR(st.st_mode))
-        rc = hb_error_set(err, HB_EINVAL, "cannot put '%s' in prefix '%s': it is a directory there", rel, t->prefix);
-    /* The parent resolves to a directory (the common case): no file is in the way. */
-    char *slash = strrchr(target + base, '/');
-    if (slash) {
-        *slash = '\0';
-        bool is_dir = stat(target, &st) == 0 && S_ISDIR(st.st_mode);
-        *slash = '/';
-        slash = is_dir ? NULL : target + base;
-    }
-    for (; rc == 0 && slash && (slash = strchr(slash, '/')); *slash++ = '/') {
-        *slash = '\0';
-        if (stat(target, &st) != 0)
-            break;   /* missing: so is everything under it */
-        const txn_op *parent = find_op(t, target + base);
-        if (!S_ISDIR(st.st_mode) && !(parent && parent->kind == OP_REMOVE))
-            rc = hb_error_set(err, HB_EINVAL, "cannot put '%s' in prefix '%s': '%s' is a file there", rel,
-                              t->prefix, target + base);
-    }
-    free(target);
+    int rc = check_prefix_path(t, rel, absent, err);
     char *staged = rc == 0 ? stage_path(t, rel) : NULL;
-    if (staged)
-        rc = make_dirs(staged, strlen(t->txndir) + strlen("/stage"), false, false, err);
+    if (staged) {
+        const char *slash = strrchr(staged, '/');
+        size_t n = (size_t)(slash - staged);
+        if (!(t->stage_dir && strlen(t->stage_dir) == n && strncmp(t->stage_dir, staged, n) == 0)) {
+            rc = make_dirs(staged, strlen(t->txndir) + strlen("/stage"), false, false, err);
+            if (rc == 0)
+                remember(&t->stage_dir, staged, n);
+        }
+    }
+    struct stat st;
     if (rc == 0 && lstat(staged, &st) == 0) {
         if (S_ISDIR(st.st_mode))
             rc = hb_error_set(err, HB_EINVAL, "cannot put '%s' in prefix '%s': the transaction puts files under it",
@@ -662,13 +735,17 @@ static char *prepare_put(hb_txn *t, const char *rel, hb_error *err)
 }
 
 /* Records a put of rel, staged at staged (freed here); a removal of rel becomes a replacement. */
-static int record_put(hb_txn *t, const char *rel, char *staged, int rc)
+static int record_put(hb_txn *t, const char *rel, char *staged, bool absent, int rc)
 {
     txn_op *op = find_op(t, rel);
-    if (rc == 0 && op)
-        op->kind = OP_PUT;
-    else if (rc == 0)
+    if (rc == 0 && !op) {
         add_op(t, rel, OP_PUT);
+        op = find_op(t, rel);
+    }
+    if (rc == 0) {
+        op->kind = OP_PUT;
+        op->absent = absent;
+    }
     free(staged);
     return rc;
 }
@@ -676,7 +753,8 @@ static int record_put(hb_txn *t, const char *rel, char *staged, int rc)
 int hb_txn_put_file(hb_txn *t, const char *rel, const char *src, enum hb_link_mode mode, unsigned mode_bits,
                     enum hb_link_mode *used, hb_error *err)
 {
-    char *staged = prepare_put(t, rel, err);
+    bool absent;
+    char *staged = prepare_put(t, rel, &absent, err);
     if (!staged)
         return -1;
     struct stat st;
@@ -710,12 +788,13 @@ int hb_txn_put_file(hb_txn *t, const char *rel, const char *src, enum hb_link_mo
         close(fd);
     if (rc == 0 && used)
         *used = mode;
-    return record_put(t, rel, staged, rc);
+    return record_put(t, rel, staged, absent, rc);
 }
 
 int hb_txn_put_data(hb_txn *t, const char *rel, const void *data, size_t len, unsigned mode_bits, hb_error *err)
 {
-    char *staged = prepare_put(t, rel, err);
+    bool absent;
+    char *staged = prepare_put(t, rel, &absent, err);
     if (!staged)
         return -1;
     int rc = 0, fd = open(staged, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -725,7 +804,7 @@ int hb_txn_put_data(hb_txn *t, const char *rel, const void *data, size_t len, un
         rc = sys_error(err, "write", staged, errno);
     if (fd >= 0 && close(fd) != 0 && rc == 0)
         rc = sys_error(err, "write", staged, errno);
-    return record_put(t, rel, staged, rc);
+    return record_put(t, rel, staged, absent, rc);
 }
 
 int hb_txn_put_symlink(hb_txn *t, const char *rel, const char *target, hb_error *err)
@@ -733,11 +812,12 @@ int hb_txn_put_symlink(hb_txn *t, const char *rel, const char *target, hb_error 
     if (!*target)
         return hb_error_set(err, HB_EINVAL, "cannot put the symlink '%s' in prefix '%s': expected a target", rel,
                             t->prefix);
-    char *staged = prepare_put(t, rel, err);
+    bool absent;
+    char *staged = prepare_put(t, rel, &absent, err);
     if (!staged)
         return -1;
     int rc = symlink(target, staged) == 0 ? 0 : sys_error(err, "symlink", staged, errno);
-    return record_put(t, rel, staged, rc);
+    return record_put(t, rel, staged, absent, rc);
 }
 
 static const char *const what_op_does[] = {[OP_PUT] = "puts", [OP_MKDIR] = "makes", [OP_REMOVE] = "removes"};
@@ -820,6 +900,7 @@ int hb_txn_commit(hb_txn *t, hb_error *err)
     bool committed = rc == 0;
     if (committed)
         rc = fsync_path(t->txndir, O_RDONLY | O_DIRECTORY, false, err);
+    t->applying = true;
     if (rc == 0)
         rc = apply_all(t, err);
     else if (!committed)

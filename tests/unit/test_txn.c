@@ -422,6 +422,37 @@ static void test_exdev(void)
     rm_tree(shm);
 }
 
+/* Runs of files in one directory (the cached directory checks): new directories, an existing
+ * one with a file replaced in it, and the conflicts the caches must still see. */
+static void test_runs(void)
+{
+    write_file(at("runs/p/pkg/old.py"), "old\n", 0644);
+    write_file(at("runs/p/plain"), "a file\n", 0644);
+    hb_txn *t = begin(at("runs/p"));
+    if (!t)
+        return;
+    hb_error err;
+    char rel[64], text[64];
+    for (int i = 0; i < 20; i++) {   /* a new directory, then an existing one */
+        snprintf(rel, sizeof rel, "new/sub/m%02d.py", i);
+        snprintf(text, sizeof text, "m%02d\n", i);
+        CHECK(hb_txn_put_data(t, rel, text, strlen(text), 0, &err) == 0);
+        snprintf(rel, sizeof rel, "pkg/m%02d.py", i);
+        CHECK(hb_txn_put_data(t, rel, text, strlen(text), 0, &err) == 0);
+    }
+    CHECK(hb_txn_put_data(t, "pkg/old.py", "new\n", 4, 0, &err) == 0);   /* a replacement in the run */
+    CHECK(hb_txn_put_data(t, "plain/x", "x", 1, 0, &err) != 0 && strstr(err.msg, "'plain' is a file there"));
+    CHECK(hb_txn_put_data(t, "new/sub", "x", 1, 0, &err) != 0 && strstr(err.msg, "puts files under it"));
+    CHECK(hb_txn_put_data(t, "new/sub/m00.py/deeper", "x", 1, 0, &err) != 0);
+    CHECK(hb_txn_put_data(t, "pkg", "x", 1, 0, &err) != 0 && strstr(err.msg, "a directory there"));
+    CHECK_MSG(hb_txn_commit(t, &err) == 0, "%s", err.msg);
+    CHECK_STR(read_file(at("runs/p/new/sub/m07.py")), "m07\n");
+    CHECK_STR(read_file(at("runs/p/pkg/m19.py")), "m19\n");
+    CHECK_STR(read_file(at("runs/p/pkg/old.py")), "new\n");
+    CHECK_STR(read_file(at("runs/p/plain")), "a file\n");
+    CHECK(!exists(at("runs/p/.hpcbuild/txn")));
+}
+
 int main(void)
 {
     snprintf(root, sizeof root, "/tmp/hb-test-txn-XXXXXX");
@@ -434,6 +465,7 @@ int main(void)
     test_put_commit();
     test_modes();
     test_replace_remove();
+    test_runs();
     test_abort();
     test_recover();
     test_lock();
