@@ -316,7 +316,7 @@ static int channel_build(int argc, char **argv)
     if (plan.njobs && (status == CLI_OK || built))
         status = publish(&o, &plan, &nwheels) != CLI_OK ? CLI_FAILED : status;
     if (plan.njobs && status == CLI_OK)
-        printf("channel %s: %zu built, %zu up to date, %zu failed, %zu not built; %zu wheels published\n", o.out,
+        printf("channel %s: %zu built, %zu up to date, %zu failed, %zu not built; %zu wheels newly published\n", o.out,
                built, fresh, failed, skipped, nwheels);
     if (status == CLI_OK && (failed || skipped))
         status = CLI_FAILED;

@@ -1,0 +1,1 @@
+from hpc_ring._ring import library
