@@ -57,6 +57,10 @@ for path in recipes:
     for values in doc.get("variants", {}).values():
         n *= len(values)
     t.check("recipes: variant count", rc == 0 and len(out.splitlines()) == n, out + err)
+# the example's recipes (scripts/example builds them) lint clean too
+for path in sorted(glob.glob(os.path.join(SOURCE, "examples", "recipes", "*.yaml"))):
+    rc, out, err = run_cli("recipe", "lint", path)
+    t.check("examples: lint clean", rc == 0 and out == "%s: ok\n" % path, out + err)
 
 # 2. lint cases: text -> the lines that must be reported (in order) and a word of the first
 HEAD = 'package:\n  name: x\n  version: "1.0"\n'
