@@ -42,7 +42,7 @@ def channel_build(hb, recipes, site, work, tag, extra, env):
     wall = time.perf_counter() - t0
     if p.returncode != 0:
         sys.exit("channel build %s failed:\n%s%s" % (" ".join(extra), p.stdout, p.stderr[-3000:]))
-    jobs = [float(s) for s in re.findall(r"built and tested in ([\d.]+) s", p.stdout)]
+    jobs = [float(s) for s in re.findall(r"built(?: and tested)? in ([\d.]+) s", p.stdout)]
     return wall, jobs
 
 

@@ -381,7 +381,7 @@ char *hb_build_cache_explain_miss(const char *cache, const hb_build_key *key)
 
 /* ---- source trees ------------------------------------------------------------------------ */
 
-static bool tree_keeps(const char *name)
+bool hb_source_tree_keeps(const char *name)
 {
     size_t n = strlen(name);
     return name[0] != '.' && strcmp(name, "__pycache__") != 0 && strcmp(name, "build") != 0 &&
@@ -392,7 +392,7 @@ static int hash_tree(hb_hasher *h, const char *dir, const char *rel, int depth, 
 {
     if (depth > 64)
         return hb_error_set(err, HB_EINVAL, "%s: directories nested too deeply", dir);
-    char **names = list_dir(dir, tree_keeps, NULL);
+    char **names = list_dir(dir, hb_source_tree_keeps, NULL);
     if (!names)
         return hb_error_set(err, HB_EIO, "%s: cannot list: %s", dir, strerror(errno));
     int rc = 0;

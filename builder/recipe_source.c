@@ -168,6 +168,8 @@ int hb_recipe_source_requires(const hb_recipe *r, const char *recipe_dir, char *
         rc = hb_sdist_read(&info, local, err);
         if (rc == 0 && info.pyproject && !(root = toml_parse(info.pyproject, info.pyproject_len, local, err)))
             rc = -1;
+        for (size_t i = 0; rc == 0 && info.requires_dist && info.requires_dist[i]; i++)
+            add_name(&v, &n, info.requires_dist[i]);   /* PKG-INFO's, for setup.py-only projects */
         hb_sdist_info_free(&info);
     }
     if (rc == 0) {
@@ -196,6 +198,9 @@ static int copy_dir(const char *from, const char *to, int depth, hb_error *err)
 {
     if (depth > 64)
         return hb_error_set(err, HB_EINVAL, "%s: directories nested too deeply", from);
+    struct stat st;
+    if (lstat(to, &st) == 0 && !S_ISDIR(st.st_mode) && unlink(to) != 0)   /* never through a link */
+        return hb_error_set(err, HB_EIO, "%s: cannot replace: %s", to, strerror(errno));
     if (hb_mkdir_p(to, err) != 0)
         return -1;
     DIR *d = opendir(from);
@@ -204,7 +209,7 @@ static int copy_dir(const char *from, const char *to, int depth, hb_error *err)
     int rc = 0;
     struct dirent *e;
     while (rc == 0 && (e = readdir(d))) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+        if (!hb_source_tree_keeps(e->d_name))   /* what the key does not hash is not copied */
             continue;
         char *a = hb_path_join(from, e->d_name), *b = hb_path_join(to, e->d_name);
         rc = copy_entry(a, b, depth + 1, err);
@@ -235,6 +240,9 @@ static int copy_entry(const char *from, const char *to, int depth, hb_error *err
     }
     if (!S_ISREG(st.st_mode))
         return 0;   /* sockets, fifos: nothing a build needs */
+    struct stat old;
+    if (lstat(to, &old) == 0 && S_ISLNK(old.st_mode))
+        unlink(to);   /* an earlier layer's symlink: replaced, never written through */
     if (hb_copy_file(from, to, err) != 0)
         return -1;
     if (chmod(to, st.st_mode & 07777) != 0)
@@ -277,7 +285,9 @@ static int overlay_archive(const char *archive, const char *dest, hb_error *err)
 static int apply_patch(const hb_recipe *r, const hb_recipe_str *patch, const char *recipe_dir, const char *dest,
                        hb_error *err)
 {
-    char *p = hb_recipe_path(recipe_dir, patch->text);
+    char *rel = hb_recipe_path(recipe_dir, patch->text);
+    char *p = hb_path_absolute(rel);   /* patch reads -i after changing into -d */
+    free(rel);
     const char *argv[] = {"patch", "-p1", "--batch", "--forward", "-d", dest, "-i", p, NULL};
     process_result res;
     int rc = process_run(argv, &res, err);

@@ -1067,6 +1067,15 @@ int hb_wheel_set_local_version(const char *wheel, const char *label, const char 
             rc = hb_error_set(err, HB_ESYS, "cannot rename '%s': %s", from, strerror(errno));
         free(from);
         free(to);
+        /* NAME-VERSION.data (scripts, headers, data) follows the same stem */
+        strbuf old_data = STRBUF_INIT, new_data = STRBUF_INIT;
+        strbuf_printf(&old_data, "%s/%.*s.data", c.t.root, (int)(strlen(c.t.distinfo) - 10), c.t.distinfo);
+        strbuf_printf(&new_data, "%s/%.*s.data", c.t.root, (int)(distinfo.len - 10), distinfo.buf);
+        struct stat st;
+        if (rc == 0 && lstat(old_data.buf, &st) == 0 && rename(old_data.buf, new_data.buf) != 0)
+            rc = hb_error_set(err, HB_ESYS, "cannot rename '%s': %s", old_data.buf, strerror(errno));
+        strbuf_free(&old_data);
+        strbuf_free(&new_data);
     }
     if (rc == 0) {
         free(c.t.distinfo);

@@ -122,8 +122,8 @@ static char *home_of_path_nvcc(sd_ctx *c)
     return home;
 }
 
-/* The CUDA home: $CUDA_HOME, $CUDA_PATH, the home of nvcc on PATH, the defaults; the first that
- * is a toolkit home (hb_cuda_is_toolkit_home).  Sets *nvcc. */
+/* The CUDA home: $CUDA_HOME or $CUDA_PATH when it has bin/nvcc, else the first toolkit home
+ * (hb_cuda_is_toolkit_home) of: the home of nvcc on PATH, the defaults.  Sets *nvcc. */
 static char *cuda_home(sd_ctx *c, char **nvcc)
 {
     static const char *const default_dirs[] = {"/usr/local/cuda", NULL};
@@ -134,11 +134,16 @@ static char *cuda_home(sd_ctx *c, char **nvcc)
     for (const char *const *d = dirs; *d && n < 8; d++)
         tries[n++] = *d;
     char *home = NULL;
-    for (size_t i = 0; i < n && !home; i++)
-        if (hb_cuda_is_toolkit_home(tries[i])) {
+    for (size_t i = 0; i < n && !home; i++) {
+        char *candidate = tries[i] && *tries[i] ? hb_path_join(tries[i], "bin/nvcc") : NULL;
+        /* $CUDA_HOME and $CUDA_PATH are the user's word: an nvcc there is enough */
+        if (candidate && (hb_cuda_is_toolkit_home(tries[i]) || (i < 2 && sd_is_executable(candidate)))) {
             home = hb_strdup(tries[i]);
-            *nvcc = hb_path_join(home, "bin/nvcc");
+            *nvcc = candidate;
+            candidate = NULL;
         }
+        free(candidate);
+    }
     free(from_path);
     return home;
 }

@@ -51,6 +51,7 @@ typedef struct channel_job {
     char **old_wheels;   /* what state.json lists for it (file names), or NULL */
     char *old_key;       /* the key state.json has for it, or NULL */
     char **wheels;       /* after a run: the file names in dir/wheels */
+    bool tested;         /* after a run: the recipe's test ran (and passed) */
     char *dir;           /* OUT/.hpcbuild/jobs/<id> */
     channel_job_state state;
     pid_t pid;           /* local executor */
@@ -82,6 +83,7 @@ typedef struct channel_plan {
     size_t *order;           /* topological: dependencies first */
     char *state_dir;         /* OUT/.hpcbuild */
     char *self;              /* this hpcbuild's absolute path */
+    char *python;            /* the interpreter's sys.executable (what the key names) */
 } channel_plan;
 
 /* Builds the plan (prints lint problems and returns 2 on them); 0 or a CLI status. */
@@ -103,6 +105,11 @@ int channel_exec_slurm(const channel_opts *o, channel_plan *plan);
 /* The sbatch options of a recipe's resources (--cpus-per-task=N, --mem=M, --time=T,
  * --partition=P, --gpus=G), NULL-terminated, or NULL. */
 char **channel_slurm_resources(const hb_recipe *r);
+
+/* Seconds on the monotonic clock. */
+double channel_now(void);
+/* This hpcbuild's absolute path (what jobs run), malloc'd; "hpcbuild" when it cannot be read. */
+char *channel_self(void);
 
 /* `hpcbuild channel run-job DIR` */
 int channel_run_job(int argc, char **argv);

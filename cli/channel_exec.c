@@ -17,12 +17,21 @@
 #include "hpcbuild/fs.h"
 #include "hpcbuild/process.h"
 #include "hpcbuild/strbuf.h"
+#include "hpcbuild/wheel_scripts.h"
 
-static double now(void)
+double channel_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+char *channel_self(void)
+{
+    char self[4096];
+    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
+    self[len > 0 ? len : 0] = '\0';
+    return hb_strdup(len > 0 ? self : "hpcbuild");
 }
 
 static size_t count_pending(const channel_plan *plan)
@@ -48,7 +57,8 @@ static void report(channel_plan *plan, size_t i, size_t done, size_t total, cons
 {
     channel_job *j = &plan->jobs[i];
     if (j->state == JOB_DONE) {
-        printf("[%zu/%zu] %s: built and tested in %.1f s%s\n", done, total, j->label, j->seconds, where);
+        printf("[%zu/%zu] %s: built%s in %.1f s%s\n", done, total, j->label, j->tested ? " and tested" : "",
+               j->seconds, where);
     } else {
         char *tail = channel_job_log_tail(j, 2000);
         printf("[%zu/%zu] %s: FAILED%s: %s\n  log: %s/log.txt\n", done, total, j->label, where,
@@ -86,7 +96,7 @@ static int start_local(const channel_plan *plan, channel_job *j)
     free(log);
     j->pid = pid;
     j->state = JOB_RUNNING;
-    j->started = now();
+    j->started = channel_now();
     return 0;
 }
 
@@ -120,7 +130,7 @@ int channel_exec_local(const channel_opts *o, channel_plan *plan)
             if (j->state != JOB_RUNNING || j->pid != pid)
                 continue;
             running--;
-            j->seconds = now() - j->started;
+            j->seconds = channel_now() - j->started;
             channel_job_read_result(j);
             report(plan, i, ++done, total, "");
         }
@@ -151,7 +161,14 @@ static int submit(const channel_opts *o, channel_plan *plan, channel_job *j)
 {
     char *script = hb_path_join(j->dir, "job.sh"), *log = hb_path_join(j->dir, "log.txt");
     strbuf body = STRBUF_INIT, dep = STRBUF_INIT, name = STRBUF_INIT;
-    strbuf_printf(&body, "#!/bin/sh\n# %s\nexec '%s' channel run-job '%s'\n", j->label, plan->self, j->dir);
+    strbuf_puts(&body, "#!/bin/sh\n# ");
+    for (const char *c = j->label; *c; c++)   /* a comment line: no control characters */
+        strbuf_putc(&body, (unsigned char)*c < 0x20 ? ' ' : *c);
+    strbuf_puts(&body, "\nexec ");
+    hb_shell_quote(&body, plan->self);
+    strbuf_puts(&body, " channel run-job ");
+    hb_shell_quote(&body, j->dir);
+    strbuf_putc(&body, '\n');
     hb_error err;
     int rc = hb_write_file_atomic(script, body.buf, body.len, &err);
     for (size_t k = 0; k < j->ndeps; k++) {
@@ -251,7 +268,7 @@ int channel_exec_slurm(const channel_opts *o, channel_plan *plan)
         cancel_skipped(plan);
         return rc;
     }
-    double t0 = now();
+    double t0 = channel_now();
     for (;;) {
         strbuf ids = STRBUF_INIT;
         for (size_t i = 0; i < plan->njobs; i++)
@@ -271,7 +288,7 @@ int channel_exec_slurm(const channel_opts *o, channel_plan *plan)
                 continue;
             if (st != 0 && strstr(out, "Invalid job id") == NULL)
                 continue;   /* squeue failed for another reason: ask again */
-            j->seconds = now() - t0;
+            j->seconds = channel_now() - t0;
             channel_job_read_result(j);
             char where[64];
             snprintf(where, sizeof where, " (Slurm job %s)", j->slurm_id);

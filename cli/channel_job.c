@@ -344,7 +344,7 @@ static int step_test(const job_spec *s, const char *self, const char *wheels, st
 }
 
 static void write_result(const char *dir, bool ok, const char *stage, char *const *wheels, const char *message,
-                         double seconds)
+                         bool tested, double seconds)
 {
     strbuf out = STRBUF_INIT;
     hb_json_writer w;
@@ -360,6 +360,8 @@ static void write_result(const char *dir, bool ok, const char *stage, char *cons
     for (size_t i = 0; wheels && wheels[i]; i++)
         hb_json_string(&w, wheels[i]);
     hb_json_end_array(&w);
+    hb_json_key(&w, "tested");
+    hb_json_bool(&w, tested);
     hb_json_key(&w, "seconds");
     hb_json_double(&w, seconds);
     hb_json_end_object(&w);
@@ -372,12 +374,6 @@ static void write_result(const char *dir, bool ok, const char *stage, char *cons
     strbuf_free(&out);
 }
 
-static double now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 int channel_run_job(int argc, char **argv)
 {
@@ -398,10 +394,8 @@ int channel_run_job(int argc, char **argv)
         free(dir);
         return cli_fail_error(&err);
     }
-    double t0 = now();
-    char self[4096];
-    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
-    self[len > 0 ? len : 0] = '\0';
+    double t0 = channel_now();
+    char *self = channel_self();
     char *env = hb_path_join(dir, "env"), *src = hb_path_join(dir, "src");
     char *built = hb_path_join(dir, "built"), *wheels = hb_path_join(dir, "wheels");
     char **names = NULL;
@@ -423,11 +417,12 @@ int channel_run_job(int argc, char **argv)
         stage = "test";
         rc = step_test(&s, self, wheels, &why);
     }
-    double secs = now() - t0;
+    double secs = channel_now() - t0;
     printf("== hpcbuild: %s %s after %.1f s%s%s\n", s.label ? s.label : s.name, rc == 0 ? "passed" : "FAILED", secs,
            rc == 0 ? "" : ": ", rc == 0 ? "" : strbuf_str(&why));
     fflush(stdout);
-    write_result(dir, rc == 0, stage, rc == 0 ? names : NULL, rc == 0 ? NULL : strbuf_str(&why), secs);
+    write_result(dir, rc == 0, stage, rc == 0 ? names : NULL, rc == 0 ? NULL : strbuf_str(&why),
+                 rc == 0 && s.tests && s.tests[0], secs);
     hb_strv_free(names);
     strbuf_free(&why);
     free(env);
@@ -435,6 +430,7 @@ int channel_run_job(int argc, char **argv)
     free(built);
     free(wheels);
     job_spec_free(&s);
+    free(self);
     free(dir);
     return rc == 0 ? CLI_OK : CLI_FAILED;
 }

@@ -87,13 +87,14 @@ static int dir_recipes(const char *dir, char ***files, size_t *n)
 /* Letters and digits kept, runs of anything else become one `sep`. */
 static void put_clean(strbuf *sb, const char *s, char sep)
 {
-    bool gap = false;
+    bool gap = false, wrote = false;
     for (; *s; s++) {
         bool ok = (*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9');
         if (!ok) {
-            gap = sb->len > 0;
+            gap = wrote;
             continue;
         }
+        wrote = true;
         if (gap)
             strbuf_putc(sb, sep);
         gap = false;
@@ -112,9 +113,13 @@ static void job_names(channel_job *j)
         strbuf_printf(&id, "-%s-", r->chosen[i].key);
         put_clean(&id, r->chosen[i].value, '_');
         strbuf_printf(&label, "%s%s=%s", i ? " " : " (", r->chosen[i].key, r->chosen[i].value);
-        if (local.len)
+        bool dot = local.len > 0;
+        if (dot)
             strbuf_putc(&local, '.');
+        size_t before = local.len;
         put_clean(&local, r->chosen[i].value, '.');
+        if (dot && local.len == before)   /* nothing of the value was usable */
+            local.buf[--local.len] = '\0';
     }
     if (r->nchosen)
         strbuf_putc(&label, ')');
@@ -169,6 +174,9 @@ static int add_recipe_file(const char *path, channel_plan *plan, hb_pkg_cache *p
     if (rc == 0)
         rc = hb_recipe_expand_variants(&r, &expanded, &n, &probs);
     if (rc != 0) {
+        for (size_t i = 0; i < n; i++)
+            hb_recipe_free(&expanded[i]);
+        free(expanded);
         strbuf sb = STRBUF_INIT;
         hb_recipe_problems_format(&probs, path, &sb);
         fputs(strbuf_str(&sb), stderr);
@@ -178,12 +186,11 @@ static int add_recipe_file(const char *path, channel_plan *plan, hb_pkg_cache *p
         return cli_fail(CLI_USAGE, "%s: fix the recipe first (hpcbuild recipe lint %s)", path, path);
     }
     hb_recipe_problems_free(&probs);
-    char *dir = hb_strdup(path);
+    /* absolute: jobs run elsewhere (another directory, a Slurm node) */
+    char *dir = hb_path_absolute(path);
     char *slash = strrchr(dir, '/');
-    if (slash)
+    if (slash && slash != dir)
         *slash = '\0';
-    else
-        strcpy(dir, ".");
     int status = CLI_OK;
     for (size_t i = 0; i < n; i++) {
         plan->jobs = hb_reallocarray(plan->jobs, plan->njobs + 1, sizeof *plan->jobs);
@@ -529,6 +536,8 @@ int channel_plan_make(const channel_opts *o, channel_plan *plan)
     char *python_id = python_identity(o->python);
     if (!python_id)
         status = cli_fail(CLI_USAGE, "--python %s: cannot run it", o->python);
+    else
+        plan->python = hb_strndup(python_id, strcspn(python_id, " \n"));
     for (size_t n = 0; n < plan->njobs && status == CLI_OK; n++) {
         channel_job *j = &plan->jobs[plan->order[n]];
         char *yaml = NULL;
@@ -561,10 +570,7 @@ int channel_plan_make(const channel_opts *o, channel_plan *plan)
             if (plan->jobs[j->deps[k]].state == JOB_PENDING)
                 j->state = JOB_PENDING;
     }
-    char self[4096];
-    ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
-    self[len > 0 ? len : 0] = '\0';
-    plan->self = hb_strdup(len > 0 ? self : "hpcbuild");
+    plan->self = channel_self();
     return CLI_OK;
 }
 
@@ -642,7 +648,7 @@ static int write_job(const channel_opts *o, const channel_plan *plan, size_t i, 
     hb_json_member(&w, "version", j->recipe.version.text);
     hb_json_key(&w, "local");
     hb_json_string_or_null(&w, j->local);
-    hb_json_member(&w, "python", o->python);
+    hb_json_member(&w, "python", plan->python ? plan->python : o->python);
     hb_json_key(&w, "site");
     hb_json_string_or_null(&w, site);
     hb_json_member(&w, "key", j->key);
@@ -723,6 +729,10 @@ void channel_job_read_result(channel_job *j)
     if (!root)
         j->message = hb_strdup("it left no result.json: it was killed, or never started");
     j->state = ok && j->wheels && j->wheels[0] ? JOB_DONE : JOB_FAILED;
+    const hb_json_node *tested = root ? hb_json_object_get(doc, root, "tested") : NULL;
+    j->tested = false;
+    if (tested)
+        hb_json_get_bool(tested, &j->tested, &err);
     hb_json_free(doc);
     free(path);
 }
@@ -736,6 +746,10 @@ char *channel_job_log_tail(const channel_job *j, size_t max)
         return hb_strdup("");
     fseek(f, 0, SEEK_END);
     long size = ftell(f);
+    if (size < 0) {
+        fclose(f);
+        return hb_strdup("");
+    }
     long from = size > (long)max ? size - (long)max : 0;
     fseek(f, from, SEEK_SET);
     char *buf = hb_calloc((size_t)(size - from) + 1, 1);
@@ -778,5 +792,6 @@ void channel_plan_free(channel_plan *plan)
     free(plan->order);
     free(plan->state_dir);
     free(plan->self);
+    free(plan->python);
     memset(plan, 0, sizeof *plan);
 }

@@ -280,6 +280,12 @@ static int channel_build(int argc, char **argv)
     int status = parse_build(argc, argv, &o, &so);
     so.site = o.site;   /* --site, $HPCBUILD_SITE, /etc/hpcbuild/site.yaml; "none": no site file */
     o.site = solve_site_path(&so);
+    /* absolute: job files name them, and jobs run elsewhere (another directory, a Slurm node) */
+    char *out_abs = o.out ? hb_path_absolute(o.out) : NULL, *site_abs = o.site ? hb_path_absolute(o.site) : NULL;
+    if (out_abs)
+        o.out = out_abs;
+    if (site_abs)
+        o.site = site_abs;
     int lock = -1;
     if (status == CLI_OK && (lock = lock_channel(o.out)) < 0)
         status = CLI_FAILED;
@@ -323,6 +329,8 @@ static int channel_build(int argc, char **argv)
     channel_plan_free(&plan);
     if (lock >= 0)
         close(lock);
+    free(out_abs);
+    free(site_abs);
     solve_options_free(&so);
     free(o.inputs);
     free(o.rebuild);

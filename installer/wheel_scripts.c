@@ -217,7 +217,7 @@ int hb_entry_points_parse(const char *data, size_t len, const char *what, hb_ent
 }
 
 /* shlex.quote: unchanged when only [A-Za-z0-9@%_+=:,./-], else '...' with ' as '"'"'. */
-static void shell_quote(strbuf *out, const char *s)
+void hb_shell_quote(strbuf *out, const char *s)
 {
     bool safe = *s != '\0';
     for (const char *p = s; *p && safe; p++)
@@ -242,7 +242,7 @@ void hb_script_shebang(strbuf *out, const char *python)
         return;
     }
     strbuf_puts(out, "#!/bin/sh\n'''exec' ");
-    shell_quote(out, python);
+    hb_shell_quote(out, python);
     strbuf_puts(out, " \"$0\" \"$@\"\n' '''\n");
 }
 

@@ -133,12 +133,18 @@ bool hb_cuda_is_toolkit_home(const char *dir)
 {
     if (!dir || !*dir)
         return false;
+    static const char *const headers[] = {"include/cuda_runtime.h",   /* and conda's CUDA 12 layout: */
+                                          "targets/x86_64-linux/include/cuda_runtime.h",
+                                          "targets/sbsa-linux/include/cuda_runtime.h", NULL};
     char *nvcc = hb_path_join(dir, "bin/nvcc");
-    char *header = hb_path_join(dir, "include/cuda_runtime.h");
-    bool ok = nvcc && header && access(nvcc, X_OK) == 0 && access(header, R_OK) == 0;
+    bool ok = access(nvcc, X_OK) == 0, header = false;
+    for (size_t i = 0; ok && !header && headers[i]; i++) {
+        char *h = hb_path_join(dir, headers[i]);
+        header = access(h, R_OK) == 0;
+        free(h);
+    }
     free(nvcc);
-    free(header);
-    return ok;
+    return ok && header;
 }
 
 char *hb_cuda_home_of_nvcc(const char *nvcc)

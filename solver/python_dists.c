@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "hpcbuild/alloc.h"
 #include "hpcbuild/fs.h"
@@ -15,7 +16,8 @@
 static const char dists_script[] =
     "import importlib.metadata as m, sys\n"
     "print('hpcbuild-dists')\n"
-    "for p in sys.path:\n"
+    "import os\n"
+    "for p in sys.path + [os.path.join(sys.prefix, 'pyvenv.cfg')]:\n"
     "    if p and '\\n' not in p and '\\t' not in p:\n"
     "        print('\\t' + p)\n"
     "seen = set()\n"
@@ -82,14 +84,17 @@ int hb_python_dists(const char *python, hb_python_dist **dists, size_t *n, hb_er
     return run_dists(python, dists, n, NULL, err);
 }
 
-/* "path SEC.NSEC DIR" for a directory that is there, "path - DIR" for one that is not. */
-static void put_path_line(strbuf *out, const char *dir)
+/* "path SEC.NSEC DIR" for a directory that is there, "path - DIR" for one that is not.  False
+ * when it changed at or after `since` (it may have changed while the interpreter listed it). */
+static bool put_path_line(strbuf *out, const char *dir, time_t since)
 {
     struct stat st;
-    if (stat(dir, &st) == 0)
-        strbuf_printf(out, "path %lld.%09ld %s\n", (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec, dir);
-    else
+    if (stat(dir, &st) != 0) {
         strbuf_printf(out, "path - %s\n", dir);
+        return true;
+    }
+    strbuf_printf(out, "path %lld.%09ld %s\n", (long long)st.st_mtim.tv_sec, st.st_mtim.tv_nsec, dir);
+    return st.st_mtim.tv_sec < since;
 }
 
 /* The cached list when every recorded sys.path entry is as it was; else false. */
@@ -112,7 +117,7 @@ static bool cache_read(const char *path, hb_python_dist **dists, size_t *n)
                 break;
             }
             strbuf now = STRBUF_INIT;
-            put_path_line(&now, sp + 1);
+            put_path_line(&now, sp + 1, 0);
             ok = now.len == (size_t)len + 1 && strncmp(now.buf, line, (size_t)len) == 0;
             strbuf_free(&now);
         } else if (strncmp(line, "dist ", 5) == 0 && strchr(line + 5, '\t')) {
@@ -144,19 +149,24 @@ int hb_python_dists_cached(const char *python, const char *cache_path, hb_python
     if (cache_path && cache_read(cache_path, dists, n))
         return 0;
     strbuf paths = STRBUF_INIT;
+    /* a directory changed from 2 s before the listing on (coarse mtimes, e.g. Lustre's) may have
+     * changed during it: then the answer is used but not kept */
+    time_t since = time(NULL) - 2;
     int rc = run_dists(python, dists, n, &paths, err);
     if (rc == 0 && cache_path) {
         strbuf out = STRBUF_INIT;
         strbuf_puts(&out, "hpcbuild-dists 1\n");
+        bool settled = true;
         for (char *p = paths.buf, *nl; p && *p; p = nl + 1) {
             nl = strchr(p, '\n');
             *nl = '\0';
-            put_path_line(&out, p);
+            settled = put_path_line(&out, p, since) && settled;
         }
         for (size_t i = 0; i < *n; i++)
             strbuf_printf(&out, "dist %s\t%s\n", (*dists)[i].name, (*dists)[i].version);
         hb_error ignored;
-        hb_write_file_atomic(cache_path, out.buf, out.len, &ignored);   /* a cache: best effort */
+        if (settled)
+            hb_write_file_atomic(cache_path, out.buf, out.len, &ignored);   /* a cache: best effort */
         strbuf_free(&out);
     }
     strbuf_free(&paths);

@@ -44,7 +44,7 @@ def published(chan):
 
 
 def built_labels(out):
-    return sorted(re.findall(r"^\[\d+/\d+\] (.+?): built and tested", out, re.M))
+    return sorted(re.findall(r"^\[\d+/\d+\] (.+?): built(?: and tested)? in", out, re.M))
 
 
 def job_order(out):
@@ -170,6 +170,7 @@ def main():
             T.check("build.source", rc == 0 and built_labels(out) ==
                     ["hbapp 1.0", "hbmpi 1.0 (mpi=mpich)", "hbmpi 1.0 (mpi=openmpi)"], out + err[-2000:])
 
+            check_relative(tmp, site, env)
             check_failure(tmp, recipes, argv, env, chan)
             if not SLURM:
                 check_drafts(tmp, core_sdist, dists, env)
@@ -205,6 +206,17 @@ def check_slurm_order(cluster, out):
     T.check("slurm.order", ok and app["start"] >= tool["end"] and all(m["start"] >= core["end"] for m in mpi)
             and all(app["start"] >= m["end"] for m in mpi), jobs)
     T.check("slurm.state", ok and all(j["state"] == "COMPLETED" for j in jobs.values()), jobs)
+
+
+def check_relative(tmp, site, env):
+    """Relative recipe, channel and site paths (jobs run in other directories, or on a Slurm node)."""
+    argv = [hbtest.HPCBUILD, "channel", "build", "recipes", "--out", "rel-channel", "--site",
+            os.path.basename(site), "--python", PY, "--platform", "linux-64", "--no-test"]
+    argv += ["--executor", "slurm"] if SLURM else ["-j", "2"]
+    p = subprocess.run(argv, cwd=tmp, capture_output=True, text=True, env=dict(os.environ, **env))
+    hbtest.check_sanitizers(p.stderr, "channel build (relative paths)")
+    T.check("build.relative", p.returncode == 0 and len(built_labels(p.stdout)) == 6
+            and len(published(os.path.join(tmp, "rel-channel"))) == 6, p.stdout + p.stderr[-2000:])
 
 
 def check_drafts(tmp, sdist, dists, env):

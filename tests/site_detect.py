@@ -78,14 +78,21 @@ def picked(j):
 
 
 def cuda_home(env):
-    """The CUDA home hpcbuild should take: $CUDA_HOME, $CUDA_PATH, the home of nvcc on PATH (through
-    symlinks), /usr/local/cuda; the first with an executable bin/nvcc and include/cuda_runtime.h."""
+    """The CUDA home hpcbuild should take: $CUDA_HOME or $CUDA_PATH with a bin/nvcc, else the first
+    of the home of nvcc on PATH (through symlinks) and /usr/local/cuda with bin/nvcc and
+    cuda_runtime.h (in include/ or targets/*-linux/include/)."""
     on_path = shutil.which("nvcc", path=env.get("PATH"))
     homes = [env.get("CUDA_HOME"), env.get("CUDA_PATH"),
              os.path.dirname(os.path.dirname(os.path.realpath(on_path))) if on_path else None,
              "/usr/local/cuda"]
-    return next((h for h in homes if h and os.access(os.path.join(h, "bin", "nvcc"), os.X_OK)
-                 and os.path.isfile(os.path.join(h, "include", "cuda_runtime.h"))), None)
+    def toolkit(h):
+        return os.access(os.path.join(h, "bin", "nvcc"), os.X_OK) and any(
+            os.path.isfile(os.path.join(h, d, "cuda_runtime.h"))
+            for d in ("include", "targets/x86_64-linux/include", "targets/sbsa-linux/include"))
+    for i, h in enumerate(homes):   # $CUDA_HOME, $CUDA_PATH: an nvcc there is enough
+        if h and (toolkit(h) or (i < 2 and os.access(os.path.join(h, "bin", "nvcc"), os.X_OK))):
+            return h
+    return None
 
 
 def wrapped_nvcc(tmp):

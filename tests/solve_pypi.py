@@ -12,6 +12,7 @@ import subprocess
 import shutil
 import sys
 import tempfile
+import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "lib"))
 import hbtest  # noqa: E402
@@ -281,14 +282,22 @@ def run_cases(base, chan, chan_mpich, sites, env, log, ext, mpiw, cache):
                                       "pypi::hbt-pure", env=env)
         p = picks(hbtest.json_line(out)).get("hbt-pure", {})
         return p.get("version") if p.get("origin") == "site" else None
+    # (times set in the past: a directory changed in the last 2 s is never cached)
+    old = time.time() - 100
+    for p in (sp, os.path.join(venv, "pyvenv.cfg")):
+        os.utime(p, (old, old))
     T.check("site-dists.cache", site_version(vpy) is None)
+    cached = [f for f in os.listdir(os.path.join(env["HPCBUILD_CACHE"], "python")) if f.endswith(".dists")]
+    T.check("site-dists.cache", len(cached) >= 1, "no .dists cache file written")
     info = os.path.join(sp, "hbt_pure-7.0.dist-info")
     os.makedirs(info)
     with open(os.path.join(info, "METADATA"), "w") as f:
         f.write("Metadata-Version: 2.1\nName: hbt-pure\nVersion: 7.0\n")
+    os.utime(sp, (old + 10, old + 10))
     T.check("site-dists.cache", site_version(vpy) == "7.0", "an added dist-info not seen")
     T.check("site-dists.cache", site_version(PY) is None, "the venv's dists leaked to its base interpreter")
     shutil.rmtree(info)
+    os.utime(sp, (old + 20, old + 20))
     T.check("site-dists.cache", site_version(vpy) is None, "a removed dist-info still seen")
 
     # 13. errors: invalid requirement (2), unreachable index (1), text output

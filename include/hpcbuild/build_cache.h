@@ -15,6 +15,8 @@
 #ifndef HPCBUILD_BUILD_CACHE_H
 #define HPCBUILD_BUILD_CACHE_H
 
+#include <stdbool.h>
+
 #include "hpcbuild/error.h"
 #include "hpcbuild/hash.h"
 #include "hpcbuild/strbuf.h"
@@ -49,5 +51,7 @@ int hb_build_cache_log_path(const char *cache, const hb_build_key *key, char **p
 
 /* The sha256 (hex) of a directory tree (see above). */
 int hb_source_tree_hash(const char *dir, char out[HB_HASH_HEX_MAX], hb_error *err);
+/* Whether the hash takes an entry of that name (not '.*', __pycache__, build, dist, *.egg-info). */
+bool hb_source_tree_keeps(const char *name);
 
 #endif

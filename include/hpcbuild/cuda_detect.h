@@ -21,8 +21,9 @@ typedef struct hb_cuda_info {
 /* libs: NULL-terminated list of libraries to try, or NULL for the default list. */
 int hb_cuda_detect(hb_cuda_info *out, const char *const *libs, int timeout_ms);
 
-/* Whether dir is a CUDA toolkit home: an executable dir/bin/nvcc and dir/include/cuda_runtime.h
- * (so /usr/local, whose bin/ may hold wrapper scripts for a toolkit elsewhere, is not one). */
+/* Whether dir is a CUDA toolkit home: an executable dir/bin/nvcc and cuda_runtime.h in
+ * dir/include or dir/targets/{x86_64,sbsa}-linux/include (so /usr/local, whose bin/ may hold
+ * wrapper scripts for a toolkit elsewhere, is not one). */
 bool hb_cuda_is_toolkit_home(const char *dir);
 
 /* The toolkit home an nvcc belongs to: the parent of its directory, through symlinks, when that

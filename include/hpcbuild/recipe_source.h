@@ -7,8 +7,9 @@
  * a path's content (a file's sha256, which must match the recipe's sha256 when one is given; a
  * directory's hb_source_tree_hash), then each patch file's sha256.
  * hb_recipe_source_requires lists the canonical project names the first source needs: its
- * pyproject.toml [build-system] requires and [project] dependencies (an sdist is read without
- * unpacking it), plus extra (PEP 508 strings, e.g. the recipe's build.requires).
+ * pyproject.toml [build-system] requires and [project] dependencies, and an sdist's PKG-INFO
+ * Requires-Dist (an sdist is read without unpacking it), plus extra (PEP 508 strings, e.g. the
+ * recipe's build.requires).
  * hb_recipe_source_prepare writes the build tree dest (replacing it): sources in order, the first
  * is the tree and the others are laid over it (an archive unpacked with its one top directory
  * stripped, a directory's content copied, a plain file copied in); after each source its patches
@@ -34,8 +35,10 @@ int hb_recipe_source_requires(const hb_recipe *r, const char *recipe_dir, char *
 int hb_recipe_source_prepare(const hb_recipe *r, const char *recipe_dir, char *const *fetched, const char *dest,
                              hb_error *err);
 
-/* Copies the directory from into to (created; existing files replaced): regular files with their
- * mode, symlinks as symlinks, sub-directories recursively. */
+/* Copies the source tree from into to (created; existing files replaced, an existing symlink
+ * replaced rather than written through): regular files with their mode, symlinks as symlinks,
+ * sub-directories recursively; what hb_source_tree_hash skips (build/, dist/, .*, ...) is not
+ * copied, so a tree's key and its copy agree. */
 int hb_copy_tree(const char *from, const char *to, hb_error *err);
 
 #endif

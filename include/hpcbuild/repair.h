@@ -86,7 +86,8 @@ int hb_wheel_repair(const char *wheel, const hb_site *site, const char *const *e
 /* A copy of wheel in out_dir whose version carries the local label (PEP 440 "+label", or
  * ".label" appended to a local part already there): the file name, the .dist-info directory,
  * METADATA's Version and RECORD change, nothing else.  Channels use it to publish the variants of
- * one version side by side (mpi4py-4.0.1+openmpi, mpi4py-4.0.1+mpich).  label: letters, digits
+ * one version side by side (mpi4py-4.0.1+openmpi, mpi4py-4.0.1+mpich).  The .data directory
+ * follows the .dist-info one.  label: letters, digits
  * and '.' between segments; anything else is HB_EINVAL. */
 int hb_wheel_set_local_version(const char *wheel, const char *label, const char *out_dir, char **out_path,
                                hb_error *err);

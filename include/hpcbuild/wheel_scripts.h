@@ -39,4 +39,8 @@ void hb_script_shebang(strbuf *out, const char *python);
 void hb_script_entry_point(strbuf *out, const char *python, const char *module, const char *attr);
 bool hb_script_fix_shebang(strbuf *out, const char *data, size_t len, const char *python);
 
+/* Appends s quoted for /bin/sh as Python's shlex.quote does: unchanged when only
+ * [A-Za-z0-9@%_+=:,./-], else in '...' with each ' written as '"'"'. */
+void hb_shell_quote(strbuf *out, const char *s);
+
 #endif

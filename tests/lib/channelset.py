@@ -6,7 +6,7 @@ Debian's Open MPI and MPICH.
   hbtool   pure Python, a build-time code generator
   hbmpi    C extension compiled with the site's MPICC, needs hbcore; variants mpi: [openmpi, mpich]
   hbapp    needs hbtool to build (setup.py imports it) and hbmpi, hbcore to run
-  hbdoc    pure Python, needs nothing (runs beside the others)
+  hbdoc    pure Python, needs nothing (runs beside the others); its recipe applies a patch
 
 write_tree(root, name) writes a source tree; make_sdist(tree, dest) packs one;
 write_recipes(root, src, core_url, core_sha) writes ROOT/recipes/*.yaml; site_file(tmp) the site.
@@ -130,8 +130,14 @@ def write_recipes(root, src, core_url, core_sha):
                                   " sys.exit(0 if '${{ variant.mpi }}' in v else 'wrong MPI ' + v)\"\n"),
         "hbapp.yaml": recipe("hbapp", "path: %s/hbapp" % src,
                              test="test:\n  commands:\n    - python -c \"import hbapp; assert hbapp.BY == 'hbtool'\"\n"),
-        "hbdoc.yaml": recipe("hbdoc", "path: %s/hbdoc" % src),
+        "hbdoc.yaml": recipe("hbdoc", "path: %s/hbdoc\npatches: [patches/hbdoc-text.patch]" % src,
+                             test="test:\n  commands: python -c \"import hbdoc; assert hbdoc.TEXT == 'patched'\"\n"),
     }
+    # a patch, named relative to the recipe (applied to the copied tree, never to src)
+    os.makedirs(os.path.join(recipes, "patches"), exist_ok=True)
+    with open(os.path.join(recipes, "patches", "hbdoc-text.patch"), "w", encoding="utf-8") as f:
+        f.write("--- a/hbdoc/__init__.py\n+++ b/hbdoc/__init__.py\n@@ -1 +1 @@\n-TEXT = 'doc'\n"
+                "+TEXT = 'patched'\n")
     for name, text in files.items():
         with open(os.path.join(recipes, name), "w", encoding="utf-8") as f:
             f.write(text)

@@ -239,6 +239,41 @@ static void test_site_soname(void)
     hb_site_free(&site);
 }
 
+/* A local version label: file name, .dist-info and .data directories, METADATA, RECORD. */
+static void test_local_version(void)
+{
+    write_file("t9/pkg/__init__.py", "x = 1\n");
+    write_file("t9/pkg-1.0.data/scripts/tool", "#!python\nprint(1)\n");
+    make_wheel("t9", "pkg-1.0-py3-none-any.whl", NULL);
+    hb_error err;
+    char *out = NULL;
+    CHECK_MSG(hb_wheel_set_local_version(at("pkg-1.0-py3-none-any.whl"), "openmpi", at("lv"), &out, &err) == 0,
+              "%s", err.msg);
+    CHECK_STR(out, at("lv/pkg-1.0+openmpi-py3-none-any.whl"));
+    CHECK_MSG(out && hb_extract(out, at("lv/x"), NULL, NULL, &err) == 0, "%s", err.msg);
+    strbuf md = STRBUF_INIT, rec = STRBUF_INIT, script = STRBUF_INIT;
+    slurp(at("lv/x/pkg-1.0+openmpi.dist-info/METADATA"), &md);
+    slurp(at("lv/x/pkg-1.0+openmpi.dist-info/RECORD"), &rec);
+    slurp(at("lv/x/pkg-1.0+openmpi.data/scripts/tool"), &script);
+    CHECK(strstr(strbuf_str(&md), "\nVersion: 1.0+openmpi\n") != NULL);
+    CHECK(strstr(strbuf_str(&rec), "pkg-1.0+openmpi.data/scripts/tool,sha256=") != NULL);
+    CHECK(strstr(strbuf_str(&rec), "pkg-1.0+openmpi.dist-info/RECORD,,") != NULL);
+    CHECK_STR(strbuf_str(&script), "#!python\nprint(1)\n");
+    strbuf_free(&md);
+    strbuf_free(&rec);
+    strbuf_free(&script);
+    /* the result is a valid wheel (RECORD verified), labelled again: the label grows */
+    char *again = NULL;
+    CHECK_MSG(out && hb_wheel_set_local_version(out, "cuda12", at("lv2"), &again, &err) == 0, "%s", err.msg);
+    CHECK_STR(again, at("lv2/pkg-1.0+openmpi.cuda12-py3-none-any.whl"));
+    free(again);
+    again = NULL;
+    CHECK(hb_wheel_set_local_version(at("pkg-1.0-py3-none-any.whl"), "bad-label", at("lv3"), &again, &err) != 0 &&
+          strstr(err.msg, "bad-label"));
+    free(again);
+    free(out);
+}
+
 int main(void)
 {
     if (tmptree_init("repair") != 0)
@@ -248,6 +283,7 @@ int main(void)
     test_bad_wheels();
     test_site_soname();
     test_cxx_floor();
+    test_local_version();
     tmptree_done();
     return check_finish();
 }
