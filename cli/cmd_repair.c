@@ -175,17 +175,36 @@ static void print_report(const hb_wheel_report *r)
         printf("problem: %s\n", r->problems[i]);
 }
 
+/* Arguments and site of check-wheel / repair: 0 to go on; else *done is the exit status (help
+ * printed, or a usage error). */
+static int begin_command(int argc, char **argv, const char *help, bool repair, repair_args *a, hb_site *site,
+                         bool *have_site, int *done)
+{
+    memset(a, 0, sizeof *a);
+    *have_site = false;
+    int st = parse_args(argc, argv, help, repair, a);
+    if (st == 0 && load_site(a, site, have_site) == 0)
+        return 0;
+    free(a->excludes);
+    *done = st < 0 ? CLI_OK : CLI_USAGE;
+    return -1;
+}
+
+static void end_command(repair_args *a, hb_site *site, bool have_site)
+{
+    free(a->excludes);
+    if (have_site)
+        hb_site_free(site);
+}
+
 int cmd_check_wheel(int argc, char **argv)
 {
     repair_args a;
-    memset(&a, 0, sizeof a);
-    int st = parse_args(argc, argv, check_help, false, &a);
     hb_site site;
-    bool have_site = false;
-    if (st != 0 || load_site(&a, &site, &have_site) != 0) {
-        free(a.excludes);
-        return st < 0 ? CLI_OK : CLI_USAGE;
-    }
+    bool have_site;
+    int st;
+    if (begin_command(argc, argv, check_help, false, &a, &site, &have_site, &st) != 0)
+        return st;
     hb_error err;
     hb_wheel_report r;
     if (hb_wheel_check(a.wheel, have_site ? &site : NULL, &r, &err) != 0)
@@ -198,22 +217,18 @@ int cmd_check_wheel(int argc, char **argv)
         st = r.relocatable ? CLI_OK : CLI_FAILED;
         hb_wheel_report_free(&r);
     }
-    if (have_site)
-        hb_site_free(&site);
+    end_command(&a, &site, have_site);
     return st;
 }
 
 int cmd_repair(int argc, char **argv)
 {
     repair_args a;
-    memset(&a, 0, sizeof a);
-    int st = parse_args(argc, argv, repair_help, true, &a);
     hb_site site;
-    bool have_site = false;
-    if (st != 0 || load_site(&a, &site, &have_site) != 0) {
-        free(a.excludes);
-        return st < 0 ? CLI_OK : CLI_USAGE;
-    }
+    bool have_site;
+    int st;
+    if (begin_command(argc, argv, repair_help, true, &a, &site, &have_site, &st) != 0)
+        return st;
     hb_error err;
     char *out = NULL;
     if (hb_wheel_repair(a.wheel, have_site ? &site : NULL, (const char *const *)a.excludes,
@@ -224,8 +239,6 @@ int cmd_repair(int argc, char **argv)
         st = CLI_OK;
     }
     free(out);
-    free(a.excludes);
-    if (have_site)
-        hb_site_free(&site);
+    end_command(&a, &site, have_site);
     return st;
 }
