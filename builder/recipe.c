@@ -20,6 +20,7 @@
 #include "hpcbuild/sdist.h"
 #include "hpcbuild/toml.h"
 #include "hpcbuild/url.h"
+#include "hpcbuild/yaml_node.h"
 #include "hpcbuild/zstd_io.h"
 
 #define RECIPE_MAX_BYTES (4u << 20)
@@ -130,16 +131,6 @@ static size_t line_of(const yaml_node_t *n)
     return n->start_mark.line + 1;
 }
 
-static const char *kind_name(const yaml_node_t *n)
-{
-    switch (n->type) {
-    case YAML_SCALAR_NODE: return "a text value";
-    case YAML_SEQUENCE_NODE: return "a list";
-    case YAML_MAPPING_NODE: return "a mapping";
-    default: return "nothing";
-    }
-}
-
 static yaml_node_t *node(recipe_ctx *c, yaml_node_item_t id)
 {
     return yaml_document_get_node(c->doc, id);
@@ -150,7 +141,7 @@ static char *scalar(recipe_ctx *c, const yaml_node_t *n, const char *what)
 {
     if (n->type != YAML_SCALAR_NODE) {
         add_problem(c->problems, line_of(n), "write it as a single (quoted) value",
-                    "%s is %s: expected a text value", what, kind_name(n));
+                    "%s is %s: expected a text value", what, hb_yaml_kind_name(n));
         return NULL;
     }
     const char *v = (const char *)n->data.scalar.value;
@@ -168,7 +159,7 @@ static bool want_mapping(recipe_ctx *c, const yaml_node_t *n, const char *what)
     if (n->type == YAML_MAPPING_NODE)
         return true;
     add_problem(c->problems, line_of(n), "write it as `key: value` lines indented under it",
-                "%s is %s: expected a mapping", what, kind_name(n));
+                "%s is %s: expected a mapping", what, hb_yaml_kind_name(n));
     return false;
 }
 
@@ -231,7 +222,7 @@ static void get_list(recipe_ctx *c, const yaml_node_t *n, const char *what, hb_r
     }
     if (n->type != YAML_SEQUENCE_NODE) {
         add_problem(c->problems, line_of(n), "write it as a list: [a, b] or `- a` lines",
-                    "%s is %s: expected a list of text values", what, kind_name(n));
+                    "%s is %s: expected a list of text values", what, hb_yaml_kind_name(n));
         return;
     }
     char iwhat[200];

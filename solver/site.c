@@ -14,6 +14,7 @@
 #include "hpcbuild/conda_version.h"
 #include "hpcbuild/depurl.h"
 #include "hpcbuild/strbuf.h"
+#include "hpcbuild/yaml_node.h"
 #include "hpcbuild/zstd_io.h"
 
 #define SITE_MAX_BYTES (16u << 20)
@@ -36,16 +37,6 @@ __attribute__((format(printf, 3, 4))) static int fail_at(site_ctx *c, const yaml
     va_end(ap);
     return hb_error_set(c->err, HB_EINVAL, "%s:%zu:%zu: %s", c->name, n->start_mark.line + 1,
                         n->start_mark.column + 1, msg);
-}
-
-static const char *kind_name(const yaml_node_t *n)
-{
-    switch (n->type) {
-    case YAML_SCALAR_NODE: return "a text value";
-    case YAML_SEQUENCE_NODE: return "a list";
-    case YAML_MAPPING_NODE: return "a mapping";
-    default: return "nothing";
-    }
 }
 
 /* The node for id, marked visited; NULL (err set) on a second visit (an alias). */
@@ -71,7 +62,7 @@ static bool want_kind(site_ctx *c, const yaml_node_t *n, yaml_node_type_t kind, 
         return true;
     const char *k = kind == YAML_SCALAR_NODE ? "a text value"
                     : kind == YAML_SEQUENCE_NODE ? "a list" : "a mapping";
-    fail_at(c, n, "%s is %s: expected %s", what, kind_name(n), k);
+    fail_at(c, n, "%s is %s: expected %s", what, hb_yaml_kind_name(n), k);
     return false;
 }
 
