@@ -15,7 +15,6 @@
 #include "hpcbuild/build_fs.h"
 #include "hpcbuild/envlist.h"
 #include "hpcbuild/fs.h"
-#include "hpcbuild/zstd_io.h"
 
 /* ---- keys -------------------------------------------------------------------------------- */
 

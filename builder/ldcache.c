@@ -8,8 +8,8 @@
 #include <string.h>
 
 #include "hpcbuild/alloc.h"
+#include "hpcbuild/fs.h"
 #include "hpcbuild/strbuf.h"
-#include "hpcbuild/zstd_io.h"
 
 #define OLD_MAGIC "ld.so-1.7.0"
 #define NEW_MAGIC "glibc-ld.so.cache1.1"

@@ -21,7 +21,6 @@
 #include "hpcbuild/toml.h"
 #include "hpcbuild/url.h"
 #include "hpcbuild/yaml_node.h"
-#include "hpcbuild/zstd_io.h"
 
 #define RECIPE_MAX_BYTES (4u << 20)
 

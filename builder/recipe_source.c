@@ -389,13 +389,8 @@ static int apply_external(const hb_recipe *r, const char *dest, hb_error *err)
         return 0;
     char *path = hb_path_join(dest, "pyproject.toml");
     strbuf in = STRBUF_INIT, out = STRBUF_INIT;
-    FILE *f = fopen(path, "rb");
-    char buf[65536];
-    size_t got;
-    while (f && (got = fread(buf, 1, sizeof buf, f)) > 0)
-        strbuf_append(&in, buf, got);
-    if (f)
-        fclose(f);
+    hb_error ignored;
+    hb_read_file(path, &in, &ignored);   /* none: a new pyproject.toml with the table */
     const char *text = strbuf_str(&in);
     bool in_external = false, wrote = false;
     for (const char *line = text; *line;) {

@@ -142,19 +142,10 @@ static void tree_free(tree *t)
 
 static int read_whole(const char *path, char **data, size_t *len, hb_error *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return hb_error_set(err, HB_EIO, "cannot read '%s': %s", path, strerror(errno));
     strbuf sb = STRBUF_INIT;
-    char buf[65536];
-    size_t got;
-    while ((got = fread(buf, 1, sizeof buf, f)) > 0)
-        strbuf_append(&sb, buf, got);
-    int bad = ferror(f);
-    fclose(f);
-    if (bad) {
+    if (hb_read_file(path, &sb, err) != 0) {
         strbuf_free(&sb);
-        return hb_error_set(err, HB_EIO, "cannot read '%s'", path);
+        return -1;
     }
     *len = sb.len;
     *data = sb.buf ? strbuf_detach(&sb) : hb_strdup("");

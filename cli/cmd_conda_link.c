@@ -8,8 +8,8 @@
 
 #include "hpcbuild/alloc.h"
 #include "hpcbuild/conda_link.h"
+#include "hpcbuild/fs.h"
 #include "hpcbuild/txn.h"
-#include "hpcbuild/zstd_io.h"
 
 static const char conda_link_help[] =
     "usage: hpcbuild conda-link PREFIX PKGDIR RECORD.json [--site-packages DIR]\n"

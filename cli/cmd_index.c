@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hpcbuild/fs.h"
 #include "hpcbuild/json.h"
 #include "hpcbuild/simple_index.h"
-#include "hpcbuild/zstd_io.h"
 
 static const char index_page_help[] =
     "usage: hpcbuild index-page FILE --url PAGE_URL [--content-type TYPE] [--links | --projects]\n\n"

@@ -630,14 +630,8 @@ static int stage_history(hb_txn *t, const install_plan *p, hb_error *err)
     strbuf sb = STRBUF_INIT;
     strbuf path = STRBUF_INIT;
     strbuf_printf(&path, "%s/conda-meta/history", p->prefix);
-    FILE *f = fopen(strbuf_str(&path), "r");
-    if (f) {
-        char buf[8192];
-        size_t n;
-        while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-            strbuf_append(&sb, buf, n);
-        fclose(f);
-    }
+    hb_error ignored;
+    hb_read_file(strbuf_str(&path), &sb, &ignored);   /* none yet: a new history */
     strbuf_free(&path);
     time_t now = time(NULL);
     struct tm tm;

@@ -2,6 +2,7 @@
 #include "hpcbuild/fs.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,36 @@
 
 #include "hpcbuild/alloc.h"
 #include "hpcbuild/strbuf.h"
+
+int hb_read_file(const char *path, strbuf *out, hb_error *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return hb_error_set(err, HB_EIO, "cannot open '%s': %s", path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0)
+        strbuf_reserve(out, (size_t)st.st_size + 1);   /* then reads need no more room */
+    size_t start = out->len;
+    for (;;) {
+        if (out->cap - out->len < 4096)
+            strbuf_reserve(out, 65536);
+        ssize_t n = read(fd, out->buf + out->len, out->cap - out->len - 1);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            int e = errno;
+            close(fd);
+            strbuf_truncate(out, start);
+            return hb_error_set(err, HB_EIO, "cannot read '%s': %s", path, strerror(e));
+        }
+        if (n == 0)
+            break;
+        out->len += (size_t)n;
+        out->buf[out->len] = '\0';
+    }
+    close(fd);
+    return 0;
+}
 
 int hb_write_file_atomic(const char *path, const void *data, size_t len, hb_error *err)
 {

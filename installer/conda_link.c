@@ -20,7 +20,6 @@
 #include "hpcbuild/json.h"
 #include "hpcbuild/strbuf.h"
 #include "hpcbuild/wheel_scripts.h"
-#include "hpcbuild/zstd_io.h"
 
 #define DEFAULT_PLACEHOLDER "/opt/anaconda1anaconda2anaconda3"
 

@@ -15,7 +15,6 @@
 #include "hpcbuild/strbuf.h"
 #include "hpcbuild/wheel_record.h"
 #include "hpcbuild/wheel_scripts.h"
-#include "hpcbuild/zstd_io.h"
 
 #define INSTALLER_NAME "hpcbuild"
 

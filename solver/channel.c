@@ -12,6 +12,7 @@
 #include <sys/utsname.h>
 
 #include "hpcbuild/alloc.h"
+#include "hpcbuild/fs.h"
 #include "hpcbuild/hash.h"
 #include "hpcbuild/archspec.h"
 #include "hpcbuild/conda_version.h"
@@ -20,7 +21,6 @@
 #include "hpcbuild/solv_cache.h"
 #include "hpcbuild/matchspec.h"
 #include "hpcbuild/strbuf.h"
-#include "hpcbuild/zstd_io.h"
 
 static bool has_prefix(const char *s, const char *p)
 {

@@ -1,5 +1,6 @@
 /* repodata_shards.c — CEP 16 sharded repodata (index and shards); see repodata.h. */
 #include "hpcbuild/alloc.h"
+#include "hpcbuild/fs.h"
 #include "hpcbuild/msgpack.h"
 #include "hpcbuild/repodata.h"
 #include "hpcbuild/zstd_io.h"

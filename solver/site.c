@@ -2,6 +2,7 @@
  * the pool.  The walk follows the schema's fixed shape, so it never recurses on input depth;
  * every node is visited at most once (a second visit is an alias: refused, which also rules
  * out exponential alias expansion). */
+#include "hpcbuild/fs.h"
 #include "hpcbuild/site.h"
 
 #include <stdarg.h>
@@ -15,7 +16,6 @@
 #include "hpcbuild/depurl.h"
 #include "hpcbuild/strbuf.h"
 #include "hpcbuild/yaml_node.h"
-#include "hpcbuild/zstd_io.h"
 
 #define SITE_MAX_BYTES (16u << 20)
 

@@ -24,9 +24,6 @@ int hb_zstd_decompress(const void *data, size_t len, size_t max_out, const char 
                        hb_error *err);
 bool hb_zstd_is_frame(const void *data, size_t len);
 
-/* Reads a whole file into out (appending); NAME in errors is the path. */
-int hb_read_file(const char *path, strbuf *out, hb_error *err);
-
 typedef struct hb_reader hb_reader;
 
 /* Opens a file for reading (errors: "cannot open 'PATH': reason"). */
