@@ -250,34 +250,39 @@ static int copy_entry(const char *from, const char *to, int depth, hb_error *err
     return 0;
 }
 
-/* An archive unpacked into a scratch directory beside dest; its one top directory (or the
- * scratch directory itself) laid over dest. */
+/* An unpacked archive's one top directory (or the directory itself) laid over dest. */
+static int overlay_unpacked(const char *dir, const char *dest, hb_error *err)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return hb_error_set(err, HB_EIO, "%s: cannot list: %s", dir, strerror(errno));
+    struct dirent *e;
+    size_t n = 0;
+    char *only = NULL;
+    while ((e = readdir(d))) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+            continue;
+        n++;
+        free(only);
+        only = hb_path_join(dir, e->d_name);
+    }
+    closedir(d);
+    char *top = n == 1 && only && is_dir(only) ? only : (free(only), hb_strdup(dir));
+    int rc = hb_copy_tree(top, dest, err);
+    free(top);
+    return rc;
+}
+
+/* An archive unpacked into a scratch directory beside dest, then laid over dest. */
 static int overlay_archive(const char *archive, const char *dest, hb_error *err)
 {
     strbuf tmp = STRBUF_INIT;
     strbuf_printf(&tmp, "%s.unpack", dest);
     hb_remove_tree(tmp.buf, NULL);
     int rc = hb_extract(archive, tmp.buf, NULL, NULL, err);
-    char *top = NULL;
-    if (rc == 0) {
-        DIR *d = opendir(tmp.buf);
-        struct dirent *e;
-        size_t n = 0;
-        char *only = NULL;
-        while (d && (e = readdir(d))) {
-            if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
-                continue;
-            n++;
-            free(only);
-            only = hb_path_join(tmp.buf, e->d_name);
-        }
-        if (d)
-            closedir(d);
-        top = n == 1 && only && is_dir(only) ? only : (free(only), hb_strdup(tmp.buf));
-        rc = hb_copy_tree(top, dest, err);
-    }
+    if (rc == 0)
+        rc = overlay_unpacked(tmp.buf, dest, err);
     hb_remove_tree(tmp.buf, NULL);
-    free(top);
     strbuf_free(&tmp);
     return rc;
 }
@@ -450,6 +455,8 @@ int hb_recipe_source_prepare(const hb_recipe *r, const char *recipe_dir, char *c
         else if (stat(local, &st) != 0)
             rc = hb_error_set(err, HB_EINVAL, "%s:%zu: source %s: %s", r->path, r->sources[i].line, local,
                               strerror(errno));
+        else if (S_ISDIR(st.st_mode) && r->sources[i].url.text)   /* unpacked by the package cache */
+            rc = overlay_unpacked(local, dest, err);
         else if (S_ISDIR(st.st_mode))
             rc = hb_copy_tree(local, dest, err);
         else if (r->sources[i].url.text || is_archive_name(local)) {

@@ -43,6 +43,7 @@ typedef struct channel_job {
     hb_recipe recipe;    /* expanded */
     char *recipe_dir;
     char **fetched;      /* per source: the fetched archive, or NULL */
+    char **unpacked;     /* per source: where the package cache unpacked it, or NULL */
     char **needs;        /* canonical names it needs */
     char **build_requires;   /* PEP 508: [build-system] requires + build.requires */
     size_t *deps;        /* indices of the jobs it depends on (direct) */

@@ -133,6 +133,7 @@ static int fetch_sources(channel_job *j, hb_pkg_cache *pc, bool *http_ready)
 {
     const hb_recipe *r = &j->recipe;
     j->fetched = hb_calloc(r->nsources + 1, sizeof *j->fetched);
+    j->unpacked = hb_calloc(r->nsources + 1, sizeof *j->unpacked);
     for (size_t i = 0; i < r->nsources; i++) {
         const hb_recipe_source *s = &r->sources[i];
         if (!s->url.text)
@@ -151,6 +152,7 @@ static int fetch_sources(channel_job *j, hb_pkg_cache *pc, bool *http_ready)
             return st;
         }
         j->fetched[i] = hb_strdup(it.archive);
+        j->unpacked[i] = it.extracted ? hb_strdup(it.extracted) : NULL;
         hb_pkg_item_free(&it);
     }
     return CLI_OK;
@@ -696,7 +698,7 @@ int channel_plan_prepare(const channel_opts *o, channel_plan *plan)
             continue;
         char *src = hb_path_join(j->dir, "src"), *yaml = NULL;
         if (hb_remove_tree(j->dir, &err) != 0 || hb_mkdir_p(j->dir, &err) != 0 ||
-            hb_recipe_source_prepare(&j->recipe, j->recipe_dir, j->fetched, src, &err) != 0)
+            hb_recipe_source_prepare(&j->recipe, j->recipe_dir, j->unpacked, src, &err) != 0)
             status = cli_fail_error(&err);
         if (status == CLI_OK)
             status = job_site_yaml(j, have_base ? &base : NULL, o->site, &yaml);
@@ -773,10 +775,12 @@ void channel_plan_free(channel_plan *plan)
         free(j->label);
         free(j->name);
         free(j->local);
-        if (j->fetched)
-            for (size_t k = 0; k < j->recipe.nsources; k++)
-                free(j->fetched[k]);
+        for (size_t k = 0; k < j->recipe.nsources; k++) {
+            free(j->fetched ? j->fetched[k] : NULL);
+            free(j->unpacked ? j->unpacked[k] : NULL);
+        }
         free(j->fetched);
+        free(j->unpacked);
         hb_recipe_free(&j->recipe);
         free(j->recipe_dir);
         hb_strv_free(j->needs);

@@ -2,7 +2,8 @@
  *
  * Paths in a recipe are relative to the recipe file's directory (recipe_dir).  fetched[i] is the
  * archive downloaded for source i when it has a url (the caller fetched it and checked its
- * sha256), NULL for a path source.
+ * sha256), NULL for a path source; hb_recipe_source_prepare also takes the directory the archive
+ * was unpacked into (the package cache's), so it is not unpacked twice.
  * hb_recipe_source_digest feeds into h what identifies the sources: each url with its sha256, or
  * a path's content (a file's sha256, which must match the recipe's sha256 when one is given; a
  * directory's hb_source_tree_hash), then each patch file's sha256.
